@@ -1,0 +1,7 @@
+"""skiff_embedded: PostgreSQL and NATS (JetStream) run from their Python wheels, as child processes."""
+
+from skiff_embedded.nats import EmbeddedNats
+from skiff_embedded.ports import free_port
+from skiff_embedded.postgres import EmbeddedPostgres
+
+__all__ = ["EmbeddedNats", "EmbeddedPostgres", "free_port"]

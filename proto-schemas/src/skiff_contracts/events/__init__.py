@@ -1,0 +1,1 @@
+"""Payload Structs of each publishing service, one module per service."""
