@@ -2,7 +2,6 @@
 
 import asyncpg
 import nats
-
 from skiff_testing.databases import TestDatabase
 
 

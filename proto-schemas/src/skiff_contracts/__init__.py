@@ -4,4 +4,12 @@ from skiff_contracts.envelope import Envelope, EventPayload, decode_envelope, ne
 from skiff_contracts.ids import new_id
 from skiff_contracts.registry import EVENT_TYPES, payload_type
 
-__all__ = ["EVENT_TYPES", "Envelope", "EventPayload", "decode_envelope", "new_event_id", "new_id", "payload_type"]
+__all__ = [
+    "EVENT_TYPES",
+    "Envelope",
+    "EventPayload",
+    "decode_envelope",
+    "new_event_id",
+    "new_id",
+    "payload_type",
+]

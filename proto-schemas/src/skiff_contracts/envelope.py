@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import msgspec
 
 from skiff_contracts.ids import new_id
+
 
 def new_event_id() -> str:
     """A sortable event id (`evt_...`)."""
@@ -35,7 +37,7 @@ class Envelope(msgspec.Struct, kw_only=True, frozen=True):
     traceparent: str | None = None
     dataversion: int = 1
     datacontenttype: str = "application/json"
-    data: msgspec.Raw = msgspec.Raw(b"null")
+    data: msgspec.Raw
 
     @classmethod
     def wrap(
@@ -61,7 +63,7 @@ class Envelope(msgspec.Struct, kw_only=True, frozen=True):
             data=msgspec.Raw(msgspec.json.encode(payload)),
         )
 
-    def payload(self, payload_cls: type[Any]) -> Any:
+    def payload(self, payload_cls: builtins.type[Any]) -> Any:
         """Decode `data` into the given payload Struct (strictly)."""
         return msgspec.json.decode(self.data, type=payload_cls)
 

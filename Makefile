@@ -1,0 +1,51 @@
+# Skiff: `make run` brings the stack up, `make test` proves it. Needs only Python 3.11+ and make.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+CHECKED := libs/kit/src libs/messaging/src libs/embedded/src libs/testing/src proto-schemas/src cli/src $(wildcard services/*/src)
+BENCHES := $(patsubst bench/%/run.py,%,$(wildcard bench/*/run.py))
+
+.PHONY: install run test lint typecheck fmt unit bench contracts contracts-check clean-data help
+
+help:  ## list the targets
+	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+install: $(UV)  ## install every package of the workspace into .venv (uv from PyPI if missing)
+	$(UV) sync --frozen
+
+run: install  ## the whole stack on embedded PostgreSQL + NATS; gateway on http://localhost:8080
+	$(UV) run skiff up $(ARGS)
+
+test: install lint typecheck contracts-check unit  ## ruff, mypy --strict, contract drift, every test
+
+lint:  ## ruff lint and format check
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck:  ## mypy --strict on libs, services, cli and contracts
+	$(UV) run mypy $(CHECKED)
+
+unit:  ## the test suite (real PostgreSQL and NATS from the wheels)
+	$(UV) run pytest -q $(PYTEST_ARGS)
+
+fmt:  ## format and auto-fix
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+contracts: install  ## regenerate JSON Schema + AsyncAPI into proto-schemas/generated/
+	$(UV) run python -m skiff_contracts.generate
+
+contracts-check:
+	$(UV) run python -m skiff_contracts.generate --check
+
+bench: install $(addprefix bench-,$(BENCHES))  ## every benchmark under bench/
+
+bench-%: install  ## one benchmark: make bench-events runs bench/events
+	$(UV) run python bench/$*/run.py
+
+clean-data:  ## delete the embedded stack's data (.skiff/)
+	rm -rf .skiff
