@@ -1,0 +1,84 @@
+"""SQLAlchemy async engine per service schema, and one transaction per request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from skiff_kit.errors import ServiceUnavailable
+
+DbSession = NamedDependency[AsyncSession]
+"""Annotation of a handler parameter named `db_session`: `db_session: DbSession`."""
+
+_ASYNCPG_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
+
+
+def asyncpg_url(url: str) -> str:
+    """`url` in SQLAlchemy's asyncpg form (a plain libpq `postgresql://` URL is accepted)."""
+    for scheme in _ASYNCPG_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+asyncpg://" + url[len(scheme) :]
+    return url
+
+
+def engine_options(*, schema: str | None, application_name: str | None = None) -> dict[str, Any]:
+    """`connect_args` for asyncpg: `search_path` pinned to the service's schema."""
+    server_settings: dict[str, str] = {}
+    if schema:
+        server_settings["search_path"] = schema
+    if application_name:
+        server_settings["application_name"] = application_name
+    return {"server_settings": server_settings} if server_settings else {}
+
+
+def create_engine(
+    url: str,
+    *,
+    schema: str | None,
+    pool_size: int = 10,
+    max_overflow: int = 10,
+    application_name: str | None = None,
+) -> AsyncEngine:
+    """An asyncpg engine whose connections see only `schema` (via `search_path`)."""
+    return create_async_engine(
+        asyncpg_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        connect_args=engine_options(schema=schema, application_name=application_name),
+    )
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded attributes after commit (responses are built after it)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def check_database(engine: AsyncEngine) -> None:
+    """Readiness: `select 1` answers (raises otherwise)."""
+    async with engine.connect() as connection:
+        await connection.execute(text("select 1"))
+
+
+async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
+    """Litestar dependency `db_session`: commit when the handler returns, roll back if it raised."""
+    factory: async_sessionmaker[AsyncSession] | None = state.get("db_session_factory")
+    if factory is None:
+        raise ServiceUnavailable("This service has no database configured")
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()

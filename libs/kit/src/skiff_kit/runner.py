@@ -1,0 +1,126 @@
+"""The `__main__` of every service: `serve` (default), `migrate`, or print its `openapi`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import socket
+import sys
+from collections.abc import Callable, Sequence
+from types import FrameType
+from typing import NoReturn, TypeVar
+
+import uvicorn
+from litestar import Litestar
+
+from skiff_kit.logging import configure_logging, get_logger
+from skiff_kit.settings import ServiceSettings, SettingsError, load_settings
+
+S = TypeVar("S", bound=ServiceSettings)
+GRACEFUL_SHUTDOWN_SECONDS = 20
+_BACKLOG = 2048
+
+_log = get_logger("skiff.runner")
+
+
+def bind_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A listening TCP socket; with `reuse_port`, replicas on one host share the port."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        sock.listen(_BACKLOG)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+class _Stopped(BaseException):
+    """Raised by the SIGTERM handler uvicorn re-raises after its graceful shutdown."""
+
+
+def _stopped(signum: int, frame: FrameType | None) -> NoReturn:
+    raise _Stopped
+
+
+def serve(app: Litestar, settings: ServiceSettings) -> None:
+    """Serve `app` on `settings.port` (SO_REUSEPORT) and on `settings.private_port` if set."""
+    sockets = [bind_socket(settings.host, settings.port, reuse_port=True)]
+    if settings.private_port is not None:
+        sockets.append(bind_socket(settings.host, settings.private_port, reuse_port=False))
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    server = uvicorn.Server(config)
+    addresses = [f"{s.getsockname()[0]}:{s.getsockname()[1]}" for s in sockets]
+    _log.info("listening", addresses=addresses, service=settings.service_name)
+    signal.signal(signal.SIGTERM, _stopped)
+    try:
+        asyncio.run(server.serve(sockets=sockets))
+    except (KeyboardInterrupt, _Stopped):
+        pass
+    finally:
+        for sock in sockets:
+            sock.close()
+    _log.info("stopped")
+
+
+def migrate(settings: ServiceSettings, script_location: str | None) -> None:
+    """Apply this service's migrations to its schema."""
+    if script_location is None:
+        raise SystemExit(f"{settings.service_name} has no migrations")
+    if not settings.database_url or not settings.database_schema:
+        raise SystemExit("migrate needs SKIFF_DATABASE_URL and SKIFF_DATABASE_SCHEMA")
+    from skiff_kit.migrations import upgrade  # alembic is only needed here, not to serve
+
+    _log.info("migrating", schema=settings.database_schema)
+    upgrade(
+        database_url=settings.database_url,
+        schema=settings.database_schema,
+        script_location=script_location,
+    )
+    _log.info("migrated", schema=settings.database_schema)
+
+
+def run_service(
+    app_factory: Callable[[S], Litestar],
+    settings_cls: type[S],
+    *,
+    script_location: str | None,
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Parse the command line, read the settings once, then serve, migrate or print OpenAPI."""
+    parser = argparse.ArgumentParser(description="Run a Skiff service.")
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=("serve", "migrate", "openapi")
+    )
+    arguments = parser.parse_args(argv)
+    try:
+        settings = load_settings(settings_cls)
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if arguments.command == "migrate":
+        configure_logging(
+            service=settings.service_name, log_format=settings.log_format, level=settings.log_level
+        )
+        migrate(settings, script_location)
+    elif arguments.command == "openapi":
+        schema = app_factory(settings).openapi_schema.to_schema()
+        sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+    else:
+        serve(app_factory(settings), settings)
