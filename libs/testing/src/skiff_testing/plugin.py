@@ -4,6 +4,7 @@ Fixtures:
 - `postgres_admin_dsn` (session): superuser URL of the run's PostgreSQL.
 - `nats_url` (function): URL of the run's NATS; every stream and KV bucket is deleted first.
 - `fresh_database` (function): a new, empty database for this test; returns its `TestDatabase`.
+- `gateway_signer` (session): signs internal tokens as the gateway; see `skiff_testing.services`.
 
 By default both servers come from the wheels (skiff_embedded). Set `SKIFF_TEST_POSTGRES_DSN`
 and/or `SKIFF_TEST_NATS_URL` to use servers started elsewhere (testcontainers, CI services).
@@ -20,6 +21,7 @@ import pytest
 from skiff_testing.databases import TestDatabase, create_database, drop_database
 from skiff_testing.nats_reset import reset_jetstream
 from skiff_testing.servers import started_nats, started_postgres
+from skiff_testing.services import GatewaySigner
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +47,10 @@ def nats_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def nats_url(nats_server_url: str) -> AsyncIterator[str]:
+async def nats_url(nats_server_url: str) -> str:
     """The NATS URL, with every stream and KV bucket of earlier tests deleted."""
     await reset_jetstream(nats_server_url)
-    yield nats_server_url
+    return nats_server_url
 
 
 @pytest.fixture
@@ -57,3 +59,9 @@ async def fresh_database(postgres_admin_dsn: str) -> AsyncIterator[TestDatabase]
     database = await create_database(postgres_admin_dsn)
     yield database
     await drop_database(database)
+
+
+@pytest.fixture(scope="session")
+def gateway_signer() -> GatewaySigner:
+    """Signs internal tokens as the gateway would; pass `.public_keys_json` to the service."""
+    return GatewaySigner()

@@ -1,0 +1,1 @@
+"""Credit accounts and the ledger."""

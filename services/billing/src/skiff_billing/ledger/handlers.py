@@ -1,0 +1,23 @@
+"""JetStream handlers of billing's ledger: idempotent by inbox and by unique references."""
+
+from __future__ import annotations
+
+from skiff_contracts import Envelope
+from skiff_contracts.events.identity import OrganizationCreated
+from skiff_messaging.consumer import Handler
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_billing.ledger import service
+
+
+def organization_created(signup_bonus: int) -> Handler:
+    """Open the new organization's account with its signup bonus."""
+
+    async def handle(
+        session: AsyncSession, envelope: Envelope, payload: OrganizationCreated
+    ) -> None:
+        await service.open_account(
+            session, organization_id=payload.organization_id, bonus=signup_bonus
+        )
+
+    return handle

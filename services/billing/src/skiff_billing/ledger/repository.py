@@ -1,0 +1,59 @@
+"""Every query of accounts and ledger entries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_billing.models import Account, LedgerEntry
+
+
+async def insert_account_once(
+    session: AsyncSession, *, account_id: str, organization_id: str, now: datetime
+) -> bool:
+    """Insert the organization's account; False when it already had one."""
+    inserted = await session.scalar(
+        insert(Account)
+        .values(
+            id=account_id, organization_id=organization_id, balance=0, reserved=0, created_at=now
+        )
+        .on_conflict_do_nothing(index_elements=[Account.organization_id])
+        .returning(Account.id)
+    )
+    return inserted is not None
+
+
+async def account_for_update(session: AsyncSession, organization_id: str) -> Account | None:
+    return await session.scalar(
+        select(Account).where(Account.organization_id == organization_id).with_for_update()
+    )
+
+
+async def account_of(session: AsyncSession, organization_id: str) -> Account | None:
+    return await session.scalar(select(Account).where(Account.organization_id == organization_id))
+
+
+async def spent_since(session: AsyncSession, organization_id: str, since: datetime) -> int:
+    """Credits consumed by usage since `since` (a positive number)."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(-LedgerEntry.amount), 0)).where(
+            LedgerEntry.organization_id == organization_id,
+            LedgerEntry.type == "usage",
+            LedgerEntry.created_at >= since,
+        )
+    )
+    return int(total or 0)
+
+
+async def entries_page(
+    session: AsyncSession, organization_id: str, *, before_id: str | None, limit: int
+) -> list[LedgerEntry]:
+    """Newest first; `before_id` is the cursor (ids sort by creation time)."""
+    query = select(LedgerEntry).where(LedgerEntry.organization_id == organization_id)
+    if before_id is not None:
+        query = query.where(LedgerEntry.id < before_id)
+    rows = await session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit))
+    return list(rows)

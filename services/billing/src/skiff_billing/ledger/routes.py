@@ -1,0 +1,61 @@
+"""Credits routes: the balance and the ledger of the caller's organization."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from litestar import Controller, get
+from litestar.params import Parameter
+from skiff_kit.internal_token import Principal
+from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_billing.ledger import repository, service
+from skiff_billing.ledger.schemas import BalanceOut, TransactionOut
+from skiff_billing.models import LedgerEntry
+
+
+def _transaction(entry: LedgerEntry) -> TransactionOut:
+    return TransactionOut(
+        id=entry.id,
+        type=entry.type,
+        amount=entry.amount,
+        balance_after=entry.balance_after,
+        description=entry.description,
+        reference=entry.reference,
+        created_at=entry.created_at,
+    )
+
+
+class CreditsController(Controller):
+    path = "/api/v1/credits"
+    tags = ["credits"]
+
+    @get("/balance")
+    async def balance(self, principal: Principal, db_session: AsyncSession) -> BalanceOut:
+        """The organization's credits: total, reserved, available and used this month."""
+        account = await service.account(db_session, principal.organization_id)
+        used = await repository.spent_since(
+            db_session, principal.organization_id, service.month_start(datetime.now(UTC))
+        )
+        return BalanceOut(
+            credits=account.balance,
+            reserved=account.reserved,
+            available=account.balance - account.reserved,
+            usage_this_month=used,
+            last_topped_up=account.last_topped_up_at,
+        )
+
+    @get("/transactions")
+    async def transactions(
+        self,
+        principal: Principal,
+        db_session: AsyncSession,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: str | None = Parameter(default=None, max_length=200),
+    ) -> Page[TransactionOut]:
+        """The ledger, newest first: every purchase, usage, bonus, reservation and refund."""
+        rows = await repository.entries_page(
+            db_session, principal.organization_id, before_id=decode_cursor(cursor), limit=limit + 1
+        )
+        return page_of(rows, limit=limit, to_item=_transaction, id_of=lambda row: row.id)

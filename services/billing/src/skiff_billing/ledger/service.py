@@ -1,0 +1,90 @@
+"""The rules of the ledger: every change of a balance is an entry. Never commits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from skiff_contracts import new_id
+from skiff_contracts.events.billing import AccountOpened
+from skiff_kit.errors import NotFound
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_billing.ledger import repository
+from skiff_billing.models import Account, LedgerEntry
+from skiff_billing.outbox import OUTBOX
+
+SIGNUP_BONUS_REFERENCE = "signup_bonus"
+
+
+async def open_account(session: AsyncSession, *, organization_id: str, bonus: int) -> bool:
+    """Open the organization's account with its signup bonus, once; False if it was open."""
+    now = datetime.now(UTC)
+    account_id = new_id("acc")
+    if not await repository.insert_account_once(
+        session, account_id=account_id, organization_id=organization_id, now=now
+    ):
+        return False
+    account = await repository.account_for_update(session, organization_id)
+    assert account is not None
+    if bonus > 0:
+        await _append(
+            session,
+            account,
+            type_="bonus",
+            amount=bonus,
+            reference=SIGNUP_BONUS_REFERENCE,
+            description="Signup bonus",
+            now=now,
+        )
+    await OUTBOX.record(
+        session,
+        AccountOpened(
+            organization_id=organization_id,
+            account_id=account.id,
+            bonus_credits=bonus,
+            balance=account.balance,
+            opened_at=now,
+        ),
+        subject=account.id,
+        organization_id=organization_id,
+    )
+    return True
+
+
+async def account(session: AsyncSession, organization_id: str) -> Account:
+    """The organization's account, or 404 when billing has not opened it (yet)."""
+    found = await repository.account_of(session, organization_id)
+    if found is None:
+        raise NotFound("This organization has no credit account yet.", code="account_not_found")
+    return found
+
+
+def month_start(now: datetime) -> datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def _append(
+    session: AsyncSession,
+    account: Account,
+    *,
+    type_: str,
+    amount: int,
+    reference: str,
+    description: str,
+    now: datetime,
+) -> LedgerEntry:
+    account.balance += amount
+    entry = LedgerEntry(
+        id=new_id("txn"),
+        account_id=account.id,
+        organization_id=account.organization_id,
+        type=type_,
+        amount=amount,
+        balance_after=account.balance,
+        description=description,
+        reference=reference,
+        created_at=now,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry

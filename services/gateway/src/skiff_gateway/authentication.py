@@ -1,0 +1,72 @@
+"""Who is calling: a user's access token (Bearer or the `skiff_session` cookie), checked locally."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from http.cookies import SimpleCookie
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from skiff_kit.errors import Unauthorized
+from skiff_kit.internal_token import Principal
+
+SESSION_COOKIE = "skiff_session"
+ACCESS_ISSUER = "skiff-identity"
+ACCESS_AUDIENCE = "skiff"
+
+
+class Authenticator:
+    """Verifies identity's access tokens with its public keys; never calls identity."""
+
+    def __init__(self, public_keys: Mapping[str, str]) -> None:
+        self._keys: dict[str, Any] = {
+            kid: load_pem_public_key(pem.encode()) for kid, pem in public_keys.items()
+        }
+
+    @classmethod
+    def from_json(cls, public_keys_json: str) -> Authenticator:
+        return cls(json.loads(public_keys_json) if public_keys_json else {})
+
+    def credentials(self, headers: Mapping[str, str]) -> str | None:
+        """The bearer token or session cookie of a request, if any."""
+        authorization = headers.get("authorization", "")
+        if authorization[:7].lower() == "bearer ":
+            return authorization[7:].strip() or None
+        cookie_header = headers.get("cookie")
+        if cookie_header:
+            morsel = SimpleCookie(cookie_header).get(SESSION_COOKIE)
+            if morsel is not None and morsel.value:
+                return morsel.value
+        return None
+
+    def principal(self, token: str, *, request_id: str) -> Principal:
+        """The principal of a valid access token; 401 with a code that says what is wrong."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The credentials are not valid.", code="invalid_token") from exc
+        key = self._keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthorized("The credentials are not valid.", code="invalid_token")
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["EdDSA"],
+                audience=ACCESS_AUDIENCE,
+                issuer=ACCESS_ISSUER,
+                options={"require": ["exp", "sub", "org"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The access token has expired.", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("The credentials are not valid.", code="invalid_token") from exc
+        return Principal(
+            organization_id=str(claims["org"]),
+            user_id=str(claims["sub"]),
+            role=str(claims.get("role", "member")),
+            via="session",
+            request_id=request_id,
+        )

@@ -1,0 +1,58 @@
+"""Identity's web app: auth routes and the outbox relay of identity's events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from litestar import Litestar
+from litestar.di import Provide
+from skiff_kit.app import create_app
+from skiff_kit.settings import SettingsError
+from skiff_messaging.service_bus import ServiceBus
+
+from skiff_identity.auth.passwords import Passwords
+from skiff_identity.auth.routes import AuthController
+from skiff_identity.auth.service import Credentials
+from skiff_identity.auth.tokens import AccessTokens
+from skiff_identity.settings import IdentitySettings
+
+
+def credentials_from(settings: IdentitySettings) -> Credentials:
+    """Password hashing and token signing, built once at start."""
+    if not settings.access_token_private_key.strip():
+        raise SettingsError({"SKIFF_ACCESS_TOKEN_PRIVATE_KEY": "required (Ed25519 private PEM)"})
+    return Credentials(
+        passwords=Passwords(
+            time_cost=settings.password_time_cost, memory_cost_kib=settings.password_memory_kib
+        ),
+        access_tokens=AccessTokens(
+            settings.access_token_private_key,
+            key_id=settings.access_token_key_id,
+            ttl_seconds=settings.access_token_ttl_seconds,
+        ),
+        refresh_ttl=timedelta(days=settings.refresh_token_ttl_days),
+    )
+
+
+def create(settings: IdentitySettings) -> Litestar:
+    """Identity as one process: HTTP routes plus its place on the bus."""
+    credentials = credentials_from(settings)
+    bus = ServiceBus(
+        name="identity",
+        nats_url=settings.nats_url,
+        stream="IDENTITY",
+        database_url=settings.database_url,
+        schema=settings.database_schema,
+    )
+    return create_app(
+        settings,
+        route_handlers=[AuthController],
+        lifespan=[bus.lifespan],
+        readiness_checks={"nats": bus.check_ready},
+        dependencies={
+            "credentials": Provide(lambda: credentials, sync_to_thread=False, use_cache=True),
+            "cookie_secure": Provide(
+                lambda: settings.session_cookie_secure, sync_to_thread=False, use_cache=True
+            ),
+        },
+    )

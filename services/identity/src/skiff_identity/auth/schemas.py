@@ -1,0 +1,76 @@
+"""HTTP bodies of the auth routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+Email = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+]
+Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+    name: Name
+    organization_name: Name | None = None
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    password: Password
+
+
+class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+
+
+class LogoutRequest(msgspec.Struct, forbid_unknown_fields=True):
+    refresh_token: str | None = None
+    all_devices: bool = False
+
+
+class UserOut(msgspec.Struct):
+    id: str
+    email: str
+    name: str
+    email_verified: bool
+    created_at: datetime
+
+
+class OrganizationOut(msgspec.Struct):
+    id: str
+    name: str
+    slug: str
+    personal: bool
+    created_at: datetime
+
+
+class RegisterResponse(msgspec.Struct):
+    user: UserOut
+    organization: OrganizationOut
+
+
+class SessionOut(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+class LoginResponse(msgspec.Struct):
+    user: UserOut
+    session: SessionOut
+
+
+class MeResponse(msgspec.Struct):
+    user: UserOut | None
+    organization: OrganizationOut
+    role: str
+    scopes: list[str]
+    via: Literal["api_key", "session"]

@@ -1,0 +1,36 @@
+"""Notification's tables: in-app notifications (schema `notification`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from skiff_messaging.tables import messaging_tables
+from sqlalchemy import DateTime, Index, MetaData, String, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+MESSAGING = messaging_tables(Base.metadata)
+
+
+class Notification(Base):
+    """Something a user is told in the app; `source_event_id` makes one event one notification."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_recipient", "organization_id", "user_id", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(40))
+    type: Mapped[str] = mapped_column(String(80))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    source_event_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
