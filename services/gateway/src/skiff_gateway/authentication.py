@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from http.cookies import SimpleCookie
 from typing import Any
 
 import jwt
@@ -15,6 +14,22 @@ from skiff_kit.internal_token import Principal
 SESSION_COOKIE = "skiff_session"
 ACCESS_ISSUER = "skiff-identity"
 ACCESS_AUDIENCE = "skiff"
+
+
+def session_cookie(cookie_header: str) -> str | None:
+    """The `skiff_session` value of a Cookie header, or None.
+
+    Parsed by hand: `http.cookies.SimpleCookie` gives up on the whole header when any other
+    cookie of the domain holds a space or JSON, which would sign the user out.
+    """
+    for pair in cookie_header.split(";"):
+        name, equals, value = pair.partition("=")
+        if equals and name.strip() == SESSION_COOKIE:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value or None
+    return None
 
 
 class Authenticator:
@@ -34,12 +49,7 @@ class Authenticator:
         authorization = headers.get("authorization", "")
         if authorization[:7].lower() == "bearer ":
             return authorization[7:].strip() or None
-        cookie_header = headers.get("cookie")
-        if cookie_header:
-            morsel = SimpleCookie(cookie_header).get(SESSION_COOKIE)
-            if morsel is not None and morsel.value:
-                return morsel.value
-        return None
+        return session_cookie(headers.get("cookie", ""))
 
     def principal(self, token: str, *, request_id: str) -> Principal:
         """The principal of a valid access token; 401 with a code that says what is wrong."""

@@ -24,6 +24,9 @@ DROPPED_REQUEST_HEADERS = frozenset(
         INTERNAL_TOKEN_HEADER,
     }
 )
+# Set by the gateway from what it saw itself; a client's own values would otherwise arrive
+# first and be believed (a spoofed client address, a trace that skips the gateway's span).
+REPLACED_REQUEST_HEADERS = frozenset({"x-forwarded-for", "x-forwarded-proto", "forwarded"})
 DROPPED_RESPONSE_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "upgrade", "server", "date"}
 )
@@ -64,11 +67,16 @@ async def forward(
     service: str,
     extra_headers: dict[str, str],
 ) -> None:
-    """Send the request on to `url` (query string added) and stream the answer back unchanged."""
+    """Send the request on to `url` (query string added) and stream the answer back unchanged.
+
+    `extra_headers` replace the client's headers of the same names.
+    """
+    replaced = REPLACED_REQUEST_HEADERS | {name.lower() for name in extra_headers}
+    dropped = DROPPED_REQUEST_HEADERS | replaced
     headers = [
         (name.decode("latin-1"), value.decode("latin-1"))
         for name, value in scope["headers"]
-        if name.decode("latin-1").lower() not in DROPPED_REQUEST_HEADERS
+        if name.decode("latin-1").lower() not in dropped
     ]
     headers += list(extra_headers.items())
     headers.append(("x-forwarded-for", client_host(scope)))

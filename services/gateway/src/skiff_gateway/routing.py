@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 API_PREFIX = "/api/v1/"
 
 # First path segment after /api/v1/ → the service that owns it (DESIGN.md, Services).
@@ -48,8 +50,19 @@ ANONYMOUS_PATHS: frozenset[str] = frozenset(
 ANONYMOUS_PREFIXES: tuple[str, ...] = ("/api/v1/auth/oauth/", "/webhooks/")
 
 
+def has_dot_segment(path: str) -> bool:
+    """True if `path` has a `.` or `..` segment (plain or percent-encoded).
+
+    The upstream URL would resolve them (`/webhooks/stripe/../../api/v1/credits` becomes
+    `/api/v1/credits`), so the route checked here would not be the route served.
+    """
+    return any(unquote(segment) in (".", "..") for segment in path.split("/"))
+
+
 def owner_of(path: str) -> str | None:
     """The service that serves `path`, or None when no service does."""
+    if has_dot_segment(path):
+        return None
     if path.startswith(API_PREFIX):
         return OWNERS.get(path[len(API_PREFIX) :].split("/", 1)[0])
     if path.startswith("/webhooks/"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from skiff_kit.errors import ValidationFailed
 
 MIN_LENGTH = 10
 
@@ -32,8 +31,8 @@ class Passwords:
             return False
 
 
-def check_policy(password: str, *, email: str) -> None:
-    """Raise ValidationFailed with every rule the password breaks."""
+def password_problems(password: str, *, email: str) -> list[str]:
+    """Every rule of the password policy that `password` breaks (empty when it is fine)."""
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append(f"must be at least {MIN_LENGTH} characters long")
@@ -41,8 +40,4 @@ def check_policy(password: str, *, email: str) -> None:
         problems.append("must mix letters with digits or symbols")
     if password.strip().lower() == email.strip().lower():
         problems.append("must not be your email address")
-    if problems:
-        raise ValidationFailed(
-            "The password does not meet the policy.",
-            details={"fields": [{"field": "password", "message": p} for p in problems]},
-        )
+    return problems

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+from skiff_kit.db import DbSession
 from skiff_kit.errors import NotFound, Unauthorized
-from skiff_kit.internal_token import Principal
-from sqlalchemy.ext.asyncio import AsyncSession
+from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller
 
 from skiff_identity.auth import repository, service
 from skiff_identity.auth.schemas import (
@@ -69,12 +71,18 @@ def _signed_in(user: User, issued: IssuedSession, *, secure: bool) -> Response[L
 
 
 class AuthController(Controller):
+    """Register, log in and refresh take anonymous `caller`s, but only through the gateway."""
+
     path = "/api/v1/auth"
     tags = ["auth"]
 
     @post("/register", status_code=201)
     async def register(
-        self, data: RegisterRequest, db_session: AsyncSession, credentials: Credentials
+        self,
+        data: JSONBody[RegisterRequest],
+        caller: GatewayCaller,
+        db_session: DbSession,
+        credentials: NamedDependency[Credentials],
     ) -> RegisterResponse:
         """Sign up: creates the user and a personal organization they own."""
         user, organization = await service.register(
@@ -85,10 +93,11 @@ class AuthController(Controller):
     @post("/login")
     async def login(
         self,
-        data: LoginRequest,
-        db_session: AsyncSession,
-        credentials: Credentials,
-        cookie_secure: bool,
+        data: JSONBody[LoginRequest],
+        caller: GatewayCaller,
+        db_session: DbSession,
+        credentials: NamedDependency[Credentials],
+        cookie_secure: NamedDependency[bool],
     ) -> Response[LoginResponse]:
         """Sign in with email and password; also sets the `skiff_session` cookie."""
         user, issued = await service.login(db_session, data, credentials=credentials)
@@ -97,10 +106,11 @@ class AuthController(Controller):
     @post("/refresh")
     async def refresh(
         self,
-        data: RefreshRequest,
-        db_session: AsyncSession,
-        credentials: Credentials,
-        cookie_secure: bool,
+        data: JSONBody[RefreshRequest],
+        caller: GatewayCaller,
+        db_session: DbSession,
+        credentials: NamedDependency[Credentials],
+        cookie_secure: NamedDependency[bool],
     ) -> Response[LoginResponse]:
         """Trade a refresh token for a new pair; a reused token revokes its whole family."""
         result = await service.refresh(db_session, data.refresh_token, credentials=credentials)
@@ -115,7 +125,7 @@ class AuthController(Controller):
 
     @post("/logout", status_code=200)
     async def logout(
-        self, data: LogoutRequest, principal: Principal, db_session: AsyncSession
+        self, data: JSONBody[LogoutRequest], principal: CurrentPrincipal, db_session: DbSession
     ) -> Response[dict[str, bool]]:
         """End this session (send its refresh token) or every session (`all_devices`)."""
         if principal.user_id is None:
@@ -131,7 +141,7 @@ class AuthController(Controller):
         return response
 
     @get("/me")
-    async def me(self, principal: Principal, db_session: AsyncSession) -> MeResponse:
+    async def me(self, principal: CurrentPrincipal, db_session: DbSession) -> MeResponse:
         """The caller: user, organization, role, scopes and how they signed in."""
         organization = await repository.organization_by_id(db_session, principal.organization_id)
         if organization is None:

@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_identity.auth import repository
-from skiff_identity.auth.passwords import Passwords, check_policy
+from skiff_identity.auth.passwords import Passwords
 from skiff_identity.auth.schemas import LoginRequest, RegisterRequest
 from skiff_identity.auth.tokens import AccessTokens, hash_refresh_token, new_refresh_token
+from skiff_identity.auth.validation import check_registration, normalize_email
 from skiff_identity.models import Membership, Organization, RefreshToken, User
 from skiff_identity.outbox import OUTBOX
 
@@ -38,10 +39,6 @@ class Credentials:
     refresh_ttl: timedelta
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def slug_for(name: str) -> str:
     base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "org"
     return f"{base}-{secrets.token_hex(3)}"
@@ -51,8 +48,7 @@ async def register(
     session: AsyncSession, body: RegisterRequest, *, passwords: Passwords
 ) -> tuple[User, Organization]:
     """Create the user, their personal organization (as owner) and announce both."""
-    email = normalize_email(body.email)
-    check_policy(body.password, email=email)
+    email = check_registration(body)
     if await repository.user_by_email(session, email) is not None:
         raise Conflict("An account with this email already exists.", code="email_taken")
     now = datetime.now(UTC)
