@@ -30,7 +30,7 @@ def schema_name(cls: type[EventPayload]) -> str:
 
 def event_schema(cls: type[EventPayload]) -> dict[str, Any]:
     """A standalone JSON Schema of the whole envelope carrying this payload."""
-    (envelope, payload), components = msgspec.json.schema_components(
+    (_, payload), components = msgspec.json.schema_components(
         [Envelope, cls], ref_template="#/$defs/{name}"
     )
     envelope_def = dict(components.pop("Envelope"))

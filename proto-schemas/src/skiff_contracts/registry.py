@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from skiff_contracts.envelope import EventPayload
-from skiff_contracts.events import billing, identity, notification
+from skiff_contracts.events import billing, gateway, identity, notification
 
 _ALL: tuple[type[EventPayload], ...] = (
     *identity.EVENTS,
     *billing.EVENTS,
     *notification.EVENTS,
+    *gateway.EVENTS,
 )
 
 EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {

@@ -10,20 +10,15 @@ import httpx
 from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 from skiff_kit.app import create_app
-from skiff_kit.errors import NotFound, Unauthorized
-from skiff_kit.internal_token import (
-    INTERNAL_TOKEN_HEADER,
-    InternalTokenSigner,
-    Principal,
-    anonymous,
-)
+from skiff_kit.errors import NotFound
+from skiff_kit.internal_token import INTERNAL_TOKEN_HEADER, InternalTokenSigner
 from skiff_kit.request_context import REQUEST_ID_HEADER
 from skiff_kit.settings import SettingsError
 from skiff_kit.telemetry import inject_trace_headers
 
 from skiff_gateway.authentication import Authenticator
 from skiff_gateway.proxy import forward, public_path
-from skiff_gateway.routing import is_anonymous, owner_of
+from skiff_gateway.routing import owner_of
 from skiff_gateway.settings import GatewaySettings
 
 
@@ -51,20 +46,6 @@ class Door:
             yield
             self.client = None
 
-    def principal(self, scope: Scope, path: str, request_id: str) -> Principal:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        token = self.authenticator.credentials(headers)
-        if is_anonymous(path):
-            if token is None:
-                return anonymous(request_id)
-            try:
-                return self.authenticator.principal(token, request_id=request_id)
-            except Unauthorized:
-                return anonymous(request_id)
-        if token is None:
-            raise Unauthorized("Authentication required.", code="authentication_required")
-        return self.authenticator.principal(token, request_id=request_id)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = public_path(scope)
         service = owner_of(path)
@@ -72,9 +53,13 @@ class Door:
         if service is None or base_url is None:
             raise NotFound(f"No route for {path}.", code="route_not_found")
         request_id = str(scope["state"].get("request_id", ""))
-        principal = self.principal(scope, path, request_id)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        caller = self.authenticator.authenticate(headers, path=path, request_id=request_id)
         extra = inject_trace_headers(
-            {INTERNAL_TOKEN_HEADER: self.signer.sign(principal), REQUEST_ID_HEADER: request_id}
+            {
+                INTERNAL_TOKEN_HEADER: self.signer.sign(caller.principal),
+                REQUEST_ID_HEADER: request_id,
+            }
         )
         assert self.client is not None, "the gateway's lifespan has not started"
         await forward(

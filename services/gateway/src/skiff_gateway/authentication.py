@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from skiff_kit.errors import Unauthorized
-from skiff_kit.internal_token import Principal
+from skiff_kit.internal_token import Principal, anonymous
+
+from skiff_gateway.routing import is_anonymous
 
 SESSION_COOKIE = "skiff_session"
 ACCESS_ISSUER = "skiff-identity"
@@ -30,6 +33,14 @@ def session_cookie(cookie_header: str) -> str | None:
                 value = value[1:-1]
             return value or None
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """The outcome of authenticating one request: who, and any limit of their own (per key)."""
+
+    principal: Principal
+    rate_limit_per_minute: int | None = None
 
 
 class Authenticator:
@@ -80,3 +91,19 @@ class Authenticator:
             via="session",
             request_id=request_id,
         )
+
+    def authenticate(
+        self, headers: Mapping[str, str], *, path: str, request_id: str
+    ) -> Authenticated:
+        """Who is calling `path`: anonymous on open routes, else valid credentials or 401."""
+        token = self.credentials(headers)
+        if is_anonymous(path):
+            if token is None:
+                return Authenticated(anonymous(request_id))
+            try:
+                return Authenticated(self.principal(token, request_id=request_id))
+            except Unauthorized:
+                return Authenticated(anonymous(request_id))
+        if token is None:
+            raise Unauthorized("Authentication required.", code="authentication_required")
+        return Authenticated(self.principal(token, request_id=request_id))
