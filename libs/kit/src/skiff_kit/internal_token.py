@@ -35,6 +35,7 @@ class Principal(msgspec.Struct, kw_only=True, frozen=True):
     scopes: tuple[str, ...] = ("*",)
     via: Literal["session", "api_key", "service", "anonymous"]
     request_id: str | None = None
+    client_ip: str | None = None  # the caller's address as the gateway determined it
 
     def has_scope(self, scope: str) -> bool:
         """True if the principal holds `scope` (or `*`)."""

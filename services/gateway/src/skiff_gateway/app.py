@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
+import msgspec
 from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 from skiff_kit.app import create_app
@@ -17,7 +18,7 @@ from skiff_kit.settings import SettingsError
 from skiff_kit.telemetry import inject_trace_headers
 
 from skiff_gateway.authentication import Authenticator
-from skiff_gateway.proxy import forward, public_path
+from skiff_gateway.proxy import client_host, forward, public_path
 from skiff_gateway.routing import owner_of
 from skiff_gateway.settings import GatewaySettings
 
@@ -55,9 +56,10 @@ class Door:
         request_id = str(scope["state"].get("request_id", ""))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         caller = self.authenticator.authenticate(headers, path=path, request_id=request_id)
+        principal = msgspec.structs.replace(caller.principal, client_ip=client_host(scope))
         extra = inject_trace_headers(
             {
-                INTERNAL_TOKEN_HEADER: self.signer.sign(caller.principal),
+                INTERNAL_TOKEN_HEADER: self.signer.sign(principal),
                 REQUEST_ID_HEADER: request_id,
             }
         )

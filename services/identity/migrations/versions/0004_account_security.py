@@ -6,7 +6,9 @@ Revises: 0003
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -15,8 +17,31 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.execute("select 1")  # filled in by the account security work
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.String(40), primary_key=True),
+        sa.Column("organization_id", sa.String(40)),
+        sa.Column("actor_type", sa.String(20), nullable=False),
+        sa.Column("actor_id", sa.String(40)),
+        sa.Column("action", sa.String(80), nullable=False),
+        sa.Column("target_type", sa.String(40)),
+        sa.Column("target_id", sa.String(80)),
+        sa.Column("ip", sa.String(64)),
+        sa.Column("request_id", sa.String(128)),
+        sa.Column("details", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            nullable=False,
+            server_default=sa.text("now()"),
+        ),
+    )
+    op.create_index("ix_audit_log_org", "audit_log", ["organization_id", "id"])
+    op.create_index("ix_audit_log_actor", "audit_log", ["organization_id", "actor_id", "id"])
+    op.create_index(
+        "ix_audit_log_target", "audit_log", ["organization_id", "target_type", "target_id", "id"]
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("audit_log")

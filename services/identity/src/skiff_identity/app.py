@@ -10,6 +10,7 @@ from skiff_kit.app import create_app
 from skiff_kit.settings import SettingsError
 from skiff_messaging.service_bus import ServiceBus
 
+from skiff_identity.audit.routes import AuditLogController
 from skiff_identity.auth.passwords import Passwords
 from skiff_identity.auth.routes import AuthController
 from skiff_identity.auth.service import Credentials
@@ -46,7 +47,7 @@ def create(settings: IdentitySettings) -> Litestar:
     )
     return create_app(
         settings,
-        route_handlers=[AuthController],
+        route_handlers=[AuthController, AuditLogController],
         lifespan=[bus.lifespan],
         readiness_checks={"nats": bus.check_ready},
         dependencies={
