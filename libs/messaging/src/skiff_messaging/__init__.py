@@ -1,1 +1,52 @@
-"""skiff_messaging."""
+"""skiff_messaging: NATS connection, streams, transactional outbox + relay, inbox consumer, RPC."""
+
+from skiff_messaging.connection import connect
+from skiff_messaging.consumer import EventConsumer, Handler
+from skiff_messaging.errors import (
+    MessagingError,
+    NoResponders,
+    PermanentError,
+    PublishFailed,
+    RemoteError,
+    ReplyError,
+    RequestFailed,
+    RequestTimeout,
+)
+from skiff_messaging.inbox import forget_handled
+from skiff_messaging.outbox import Outbox
+from skiff_messaging.relay import OutboxRelay
+from skiff_messaging.rpc import request, serve
+from skiff_messaging.streams import STREAMS, durable_name, ensure_consumer, ensure_streams
+from skiff_messaging.tables import (
+    MessagingTables,
+    create_messaging_tables,
+    drop_messaging_tables,
+    messaging_tables,
+)
+
+__all__ = [
+    "STREAMS",
+    "EventConsumer",
+    "Handler",
+    "MessagingError",
+    "MessagingTables",
+    "NoResponders",
+    "Outbox",
+    "OutboxRelay",
+    "PermanentError",
+    "PublishFailed",
+    "RemoteError",
+    "ReplyError",
+    "RequestFailed",
+    "RequestTimeout",
+    "connect",
+    "create_messaging_tables",
+    "drop_messaging_tables",
+    "durable_name",
+    "ensure_consumer",
+    "ensure_streams",
+    "forget_handled",
+    "messaging_tables",
+    "request",
+    "serve",
+]

@@ -1,0 +1,131 @@
+"""Record events in the caller's transaction (transactional outbox), announced by NOTIFY."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+from skiff_contracts import Envelope, EventPayload
+from sqlalchemy import LargeBinary, Text, bindparam, column, func, select, table
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_messaging.tables import OUTBOX
+from skiff_messaging.tracing import trace_headers
+
+# PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; keep a margin.
+NOTE_LIMIT = 7900
+
+_outbox = table(
+    OUTBOX,
+    column("id", Text),
+    column("subject", Text),
+    column("payload", LargeBinary),
+    column("headers", JSONB),
+)
+_recorded = (
+    pg_insert(_outbox)
+    .values(
+        id=bindparam("event_id", type_=Text),
+        subject=bindparam("nats_subject", type_=Text),
+        payload=bindparam("envelope", type_=LargeBinary),
+        headers=bindparam("trace_headers", type_=JSONB),
+    )
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(_outbox.c.id)
+    .cte("recorded")
+)
+# One round trip: the INSERT and the NOTIFY (queued until COMMIT, dropped on ROLLBACK). An id
+# already waiting in the outbox is not recorded (nor announced) twice.
+_RECORD = select(
+    func.pg_notify(bindparam("channel", type_=Text), bindparam("note", type_=Text))
+).select_from(_recorded)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """What a NOTIFY announces: the event id and, when it fits, everything needed to publish."""
+
+    event_id: str
+    subject: str | None = None
+    headers: dict[str, str] | None = None
+    payload: bytes | None = None
+
+
+def encode_note(event_id: str, subject: str, headers: dict[str, str], payload: bytes) -> str:
+    """`id\\nsubject\\nheaders-json\\nenvelope`, or just the id when that would be too long."""
+    # Compact JSON has no raw newline, ids and subjects are checked to have none either.
+    head = f"{event_id}\n{subject}\n".encode() + msgspec.json.encode(headers) + b"\n"
+    if len(head) + len(payload) >= NOTE_LIMIT:
+        return event_id
+    return (head + payload).decode()
+
+
+def decode_note(note: str) -> Note:
+    """The inverse of `encode_note`."""
+    parts = note.split("\n", 3)
+    if len(parts) != 4:
+        return Note(event_id=note)
+    event_id, subject, headers, payload = parts
+    decoded = msgspec.json.decode(headers, type=dict[str, str])
+    return Note(event_id=event_id, subject=subject, headers=decoded, payload=payload.encode())
+
+
+def _check_token(what: str, value: str) -> None:
+    if not value or any(c.isspace() for c in value):
+        raise ValueError(f"{what} must be non-empty and without whitespace, got {value!r}")
+
+
+class Outbox:
+    """Writes events into this service's `outbox` table, inside the caller's transaction."""
+
+    def __init__(self, *, source: str, channel: str) -> None:
+        if not channel.isidentifier():
+            raise ValueError(f"channel must be a plain identifier, got {channel!r}")
+        self.source = source
+        self.channel = channel
+
+    async def record(
+        self,
+        session: AsyncSession,
+        payload: EventPayload,
+        *,
+        subject: str | None = None,
+        organization_id: str | None = None,
+        event_id: str | None = None,
+        nats_subject: str | None = None,
+    ) -> Envelope:
+        """Add an event to the current transaction; it is published once that commits.
+
+        `subject` is the CloudEvents subject (what the event is about, e.g. an id);
+        `nats_subject` defaults to the event type. Never commits: the caller does. A fixed
+        `event_id` (a naturally idempotent id) recorded again while the first is still in the
+        outbox is a no-op; recorded again later, the stream's de-duplication window and the
+        consumers' inboxes drop the repeat.
+        """
+        headers = trace_headers()
+        envelope = Envelope.wrap(
+            payload,
+            source=self.source,
+            subject=subject,
+            organization_id=organization_id,
+            traceparent=headers.get("traceparent"),
+            event_id=event_id,
+        )
+        _check_token("event id", envelope.id)
+        routed = nats_subject or payload.event_type
+        _check_token("subject", routed)
+        raw = envelope.encode()
+        await session.execute(
+            _RECORD,
+            {
+                "event_id": envelope.id,
+                "nats_subject": routed,
+                "envelope": raw,
+                "trace_headers": headers,
+                "channel": self.channel,
+                "note": encode_note(envelope.id, routed, headers, raw),
+            },
+        )
+        return envelope

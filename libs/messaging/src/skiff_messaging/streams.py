@@ -1,0 +1,89 @@
+"""The JetStream streams (one per publishing service) and durable pull consumers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import structlog
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BadRequestError
+
+log = structlog.get_logger("skiff_messaging.streams")
+
+STREAMS: dict[str, str] = {
+    "IDENTITY": "identity.>",
+    "BILLING": "billing.>",
+    "ORCHESTRATOR": "orchestrator.>",
+    "SANDBOX": "sandbox.>",
+    "NOTIFICATION": "notification.>",
+    "GATEWAY": "gateway.>",
+}
+
+DUPLICATE_WINDOW_SECONDS = 5 * 60.0
+MAX_AGE_SECONDS = 7 * 24 * 3600.0
+_STREAM_NAME_IN_USE = 10058
+
+
+def stream_config(name: str) -> StreamConfig:
+    """The configuration every Skiff stream gets."""
+    return StreamConfig(
+        name=name,
+        subjects=[STREAMS[name]],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=MAX_AGE_SECONDS,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+
+
+async def ensure_streams(js: JetStreamContext, names: Iterable[str] | None = None) -> None:
+    """Create each stream, or bring an existing one to the current configuration."""
+    for name in names if names is not None else STREAMS:
+        config = stream_config(name)
+        try:
+            await js.add_stream(config)
+        except BadRequestError as exc:
+            if exc.err_code != _STREAM_NAME_IN_USE:
+                raise
+            await js.update_stream(config)
+            log.info("stream updated", stream=name)
+
+
+def durable_name(service: str, event_type: str) -> str:
+    """The STYLE.md durable name: `billing--identity-organization-created`."""
+    return f"{service}--{event_type.replace('.', '-')}"
+
+
+async def ensure_consumer(
+    js: JetStreamContext,
+    *,
+    stream: str,
+    durable: str,
+    subjects: Sequence[str],
+    ack_wait: float = 30,
+    max_deliver: int = 10,
+) -> None:
+    """Create or update a durable pull consumer (explicit ack, all messages, filtered)."""
+    if not subjects:
+        raise ValueError(f"consumer {durable!r} on {stream!r} needs at least one subject")
+    config = ConsumerConfig(
+        name=durable,
+        durable_name=durable,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        max_deliver=max_deliver,
+        filter_subjects=list(subjects),
+    )
+    # Without an `action`, NATS 2.10+ treats CONSUMER.CREATE as create-or-update.
+    await js.add_consumer(stream, config)

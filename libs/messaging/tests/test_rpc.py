@@ -1,0 +1,102 @@
+"""Request/reply: answers, and clear errors when nobody answers, too late, or with an error."""
+
+from __future__ import annotations
+
+import asyncio
+
+import msgspec
+import pytest
+from nats.aio.client import Client as NATS
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from skiff_messaging import (
+    NoResponders,
+    RemoteError,
+    ReplyError,
+    RequestFailed,
+    RequestTimeout,
+    request,
+    serve,
+)
+
+SUBJECT = "billing.rpc.reserve"
+
+
+class Reserve(msgspec.Struct, frozen=True):
+    organization_id: str
+    amount: int
+
+
+class Reserved(msgspec.Struct, frozen=True):
+    hold_id: str
+    balance: int
+    trace_id: str = ""
+
+
+async def reserve(body: Reserve) -> Reserved:
+    if body.amount > 100:
+        raise ReplyError("insufficient_credits", "balance is 100", {"balance": 100})
+    if body.amount < 0:
+        raise ValueError("a bug in the responder")
+    trace_id = format(trace.get_current_span().get_span_context().trace_id, "032x")
+    return Reserved(hold_id="hold_1", balance=100 - body.amount, trace_id=trace_id)
+
+
+async def test_a_request_gets_its_typed_reply_and_carries_the_trace(nc: NATS) -> None:
+    await serve(nc, SUBJECT, Reserve, reserve, queue="billing")
+    with TracerProvider().get_tracer("test").start_as_current_span("route") as span:
+        reply = await request(nc, SUBJECT, Reserve("org_1", 30), Reserved)
+    assert (reply.hold_id, reply.balance) == ("hold_1", 70)
+    assert reply.trace_id == format(span.get_span_context().trace_id, "032x")
+
+
+async def test_nobody_listening_is_no_responders(nc: NATS) -> None:
+    with pytest.raises(NoResponders, match=r"no responders on 'billing\.rpc\.reserve'"):
+        await request(nc, SUBJECT, Reserve("org_1", 1), Reserved)
+
+
+async def test_a_slow_responder_is_a_timeout(nc: NATS) -> None:
+    async def slow(body: Reserve) -> Reserved:
+        await asyncio.sleep(1)
+        return Reserved(hold_id="late", balance=0)
+
+    await serve(nc, SUBJECT, Reserve, slow, queue="billing")
+    with pytest.raises(RequestTimeout, match=r"'billing\.rpc\.reserve' got no reply within 0\.2s"):
+        await request(nc, SUBJECT, Reserve("org_1", 1), Reserved, timeout=0.2)
+
+
+async def test_errors_of_the_responder_come_back_as_remote_errors(nc: NATS) -> None:
+    await serve(nc, SUBJECT, Reserve, reserve, queue="billing")
+
+    with pytest.raises(RemoteError) as refused:
+        await request(nc, SUBJECT, Reserve("org_1", 500), Reserved)
+    assert (refused.value.code, refused.value.remote_message) == (
+        "insufficient_credits",
+        "balance is 100",
+    )
+    assert refused.value.details == {"balance": 100}
+    assert refused.value.subject == SUBJECT
+
+    with pytest.raises(RemoteError) as crashed:
+        await request(nc, SUBJECT, Reserve("org_1", -1), Reserved)
+    assert crashed.value.code == "internal"
+
+    class Wrong(msgspec.Struct):
+        organization_id: int
+
+    with pytest.raises(RemoteError) as bad:
+        await request(nc, SUBJECT, Wrong(7), Reserved)
+    assert bad.value.code == "bad_request"
+    assert "Expected `str`, got `int` - at `$.organization_id`" in bad.value.remote_message
+
+
+async def test_a_reply_of_the_wrong_shape_is_a_request_failure(nc: NATS) -> None:
+    class Other(msgspec.Struct):
+        something: str
+
+    async def answer(body: Reserve) -> Other:
+        return Other("else")
+
+    await serve(nc, SUBJECT, Reserve, answer, queue="billing")
+    with pytest.raises(RequestFailed, match="malformed reply"):
+        await request(nc, SUBJECT, Reserve("org_1", 1), Reserved)
