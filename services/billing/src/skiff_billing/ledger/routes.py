@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import Parameter
-from skiff_kit.internal_token import Principal
-from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import QueryParameter
+from skiff_kit.db import DbSession
+from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
 from skiff_billing.ledger import repository, service
 from skiff_billing.ledger.schemas import BalanceOut, TransactionOut
@@ -32,7 +33,7 @@ class CreditsController(Controller):
     tags = ["credits"]
 
     @get("/balance")
-    async def balance(self, principal: Principal, db_session: AsyncSession) -> BalanceOut:
+    async def balance(self, principal: CurrentPrincipal, db_session: DbSession) -> BalanceOut:
         """The organization's credits: total, reserved, available and used this month."""
         account = await service.account(db_session, principal.organization_id)
         used = await repository.spent_since(
@@ -49,10 +50,11 @@ class CreditsController(Controller):
     @get("/transactions")
     async def transactions(
         self,
-        principal: Principal,
-        db_session: AsyncSession,
-        limit: Limit = DEFAULT_LIMIT,
-        cursor: str | None = Parameter(default=None, max_length=200),
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        # Not the kit's `Limit`: Litestar ignores msgspec.Meta bounds on a query parameter.
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Page[TransactionOut]:
         """The ledger, newest first: every purchase, usage, bonus, reservation and refund."""
         rows = await repository.entries_page(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from skiff_kit.db import DbSession
 from skiff_kit.errors import Forbidden
-from skiff_kit.internal_token import Principal
-from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
-from sqlalchemy.ext.asyncio import AsyncSession
+from skiff_kit.internal_token import CurrentPrincipal, Principal
+from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
 from skiff_notification.inbox import repository, service
 from skiff_notification.inbox.schemas import (
@@ -47,12 +48,13 @@ class NotificationsController(Controller):
     @get("/")
     async def list_notifications(
         self,
-        principal: Principal,
-        db_session: AsyncSession,
-        read: bool | None = None,
-        type_: str | None = Parameter(query="type", default=None, max_length=80),
-        limit: Limit = DEFAULT_LIMIT,
-        cursor: str | None = Parameter(default=None, max_length=200),
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        read: FromQuery[bool | None] = None,
+        type_: Annotated[str | None, QueryParameter(name="type", max_length=80)] = None,
+        # Not the kit's `Limit`: Litestar ignores msgspec.Meta bounds on a query parameter.
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Page[NotificationOut]:
         """Your notifications, newest first; filter with `read` and `type`."""
         rows = await repository.page(
@@ -67,7 +69,7 @@ class NotificationsController(Controller):
         return page_of(rows, limit=limit, to_item=_out, id_of=lambda row: row.id)
 
     @get("/unread-count")
-    async def unread_count(self, principal: Principal, db_session: AsyncSession) -> UnreadCount:
+    async def unread_count(self, principal: CurrentPrincipal, db_session: DbSession) -> UnreadCount:
         """How many of your notifications are unread."""
         count = await repository.unread_count(
             db_session, organization_id=principal.organization_id, user_id=_user_of(principal)
@@ -77,10 +79,10 @@ class NotificationsController(Controller):
     @patch("/{notification_id:str}")
     async def mark(
         self,
-        principal: Principal,
-        db_session: AsyncSession,
-        notification_id: str,
-        data: MarkRequest,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        notification_id: FromPath[str],
+        data: JSONBody[MarkRequest],
     ) -> NotificationOut:
         """Mark one notification read (or unread again)."""
         row = await service.mark_read(
@@ -93,7 +95,7 @@ class NotificationsController(Controller):
         return _out(row)
 
     @post("/read-all", status_code=200)
-    async def read_all(self, principal: Principal, db_session: AsyncSession) -> ReadAllResult:
+    async def read_all(self, principal: CurrentPrincipal, db_session: DbSession) -> ReadAllResult:
         """Mark every unread notification read."""
         marked = await repository.mark_all_read(
             db_session,

@@ -14,6 +14,16 @@ from skiff_notification.inbox import repository
 from skiff_notification.models import Notification
 from skiff_notification.outbox import OUTBOX
 
+# notifications.title is VARCHAR(200); a title built from user input (a name) may be longer.
+TITLE_MAX_LENGTH = 200
+
+
+def fit_title(title: str) -> str:
+    """`title`, cut to TITLE_MAX_LENGTH characters (ending in an ellipsis) when longer."""
+    if len(title) <= TITLE_MAX_LENGTH:
+        return title
+    return title[: TITLE_MAX_LENGTH - 1].rstrip() + "\u2026"
+
 
 async def notify(
     session: AsyncSession,
@@ -28,6 +38,7 @@ async def notify(
 ) -> bool:
     """Store the notification of one event, once; False when that event already has one."""
     now = datetime.now(UTC)
+    title = fit_title(title)
     notification = Notification(
         id=new_id("ntf"),
         organization_id=organization_id,
