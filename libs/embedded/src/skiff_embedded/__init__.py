@@ -1,4 +1,4 @@
-"""skiff_embedded: PostgreSQL and NATS (JetStream) run from their Python wheels, as child processes."""
+"""skiff_embedded: PostgreSQL and NATS (JetStream) run from their wheels as child processes."""
 
 from skiff_embedded.nats import EmbeddedNats
 from skiff_embedded.ports import free_port

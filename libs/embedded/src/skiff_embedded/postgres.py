@@ -139,7 +139,8 @@ class EmbeddedPostgres:
         while not self._ready():
             if self._process.poll() is not None:
                 raise RuntimeError(
-                    f"PostgreSQL exited with {self._process.returncode}; see {self.data_dir}/server.log"
+                    f"PostgreSQL exited with {self._process.returncode};"
+                    f" see {self.data_dir}/server.log"
                 )
             if time.monotonic() > deadline:
                 self.stop()

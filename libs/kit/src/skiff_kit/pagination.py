@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
+from litestar.params import QueryParameter
 
 from skiff_kit.errors import ValidationFailed
 
@@ -17,7 +18,8 @@ R = TypeVar("R")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
-Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)]
+# A query parameter: Litestar enforces (and documents) its bounds only through QueryParameter.
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -56,7 +56,7 @@ async def register(
     name = body.name.strip()
     organization = Organization(
         id=new_id("org"),
-        name=(body.organization_name or f"{name}'s workspace").strip(),
+        name=(body.organization_name or f"{name[:185]}'s workspace").strip(),
         slug=slug_for(body.organization_name or name),
         personal=True,
         created_at=now,
