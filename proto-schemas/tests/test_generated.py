@@ -5,7 +5,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from skiff_contracts import EVENT_TYPES, Envelope, decode_envelope, payload_type
+from skiff_contracts import EVENT_TYPES, Envelope, decode_envelope, new_id, payload_type
 from skiff_contracts.events.identity import UserRegistered
 from skiff_contracts.generate import asyncapi_document, event_schema, stale_files, write
 
@@ -57,3 +57,10 @@ def test_envelope_round_trip_and_strict_payload() -> None:
     broken = Envelope.wrap(payload, source="x").encode().replace(b'"usr_1"', b"42")
     with pytest.raises(msgspec.ValidationError):
         decode_envelope(broken).payload(UserRegistered)
+
+
+def test_ids_sort_by_creation_even_within_one_millisecond() -> None:
+    ids = [new_id("tst") for _ in range(5000)]
+    assert ids == sorted(ids)
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == len("tst_") + 26 for i in ids)

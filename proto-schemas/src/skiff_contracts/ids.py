@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+_RANDOM_BITS = 80
+_lock = threading.Lock()
+_last = 0
 
 
 def new_id(prefix: str) -> str:
-    """`<prefix>_` + 48-bit milliseconds + 80 random bits in lower-case Crockford base32."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
+    """`<prefix>_` + 48-bit milliseconds + 80 random bits in lower-case Crockford base32.
+
+    Monotonic within a process: an id made in the same millisecond as the previous one is
+    the previous one plus one, so "newest first" holds even for ids made back to back.
+    """
+    global _last
+    now_ms = time.time_ns() // 1_000_000
+    with _lock:
+        value = now_ms << _RANDOM_BITS | int.from_bytes(os.urandom(10), "big")
+        if value <= _last:
+            value = _last + 1
+        _last = value
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])

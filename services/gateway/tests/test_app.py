@@ -47,6 +47,7 @@ async def test_a_signed_in_request_reaches_its_service_as_that_user(
         role="admin",
         via="session",
         request_id=response.headers["x-request-id"],
+        client_ip="testclient",  # the socket peer, as the test client names itself
     )
 
 
