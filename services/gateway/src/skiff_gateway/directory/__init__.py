@@ -1,0 +1,1 @@
+"""The gateway's own view of API keys, memberships and revoked sessions (NATS KV, in memory)."""

@@ -1,0 +1,1 @@
+"""API keys: created, listed masked, rotated, rolled, revoked, and their per-day usage."""
