@@ -1,0 +1,1 @@
+"""Organizations, their members with roles, and invites by email."""
