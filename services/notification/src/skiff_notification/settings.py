@@ -9,3 +9,17 @@ class NotificationSettings(ServiceSettings, kw_only=True):
     service_name: str = "notification"
     port: int = 8085
     database_schema: str | None = "notification"
+    # Links in emails point here (the gateway, or the web app in front of it).
+    public_url: str = "http://localhost:8080"
+    # Email delivery; no host: emails are queued in the outbox but not sent.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "Skiff <no-reply@localhost>"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 10.0
+    email_poll_seconds: float = 5.0
+    email_max_attempts: int = 10
+    email_retry_base_seconds: float = 30.0
+    email_retry_max_seconds: float = 3600.0

@@ -1,0 +1,1 @@
+"""Account security: email verification, password reset, login throttling and locks."""
