@@ -1,0 +1,1 @@
+"""OAuth sign-in with GitHub and Google (authorization code, state and PKCE)."""
