@@ -24,6 +24,8 @@ T = TypeVar("T")
 
 # Cheap password hashing: the tests register hundreds of users on two cores.
 FAST_PASSWORDS = {"SKIFF_PASSWORD_TIME_COST": "1", "SKIFF_PASSWORD_MEMORY_KIB": "8192"}
+# ... all from one address: the gateway's anonymous limit (100/hour) is raised as for a demo.
+LOAD_TEST_LIMITS = {"SKIFF_RATELIMIT_ANONYMOUS_PER_HOUR": "100000"}
 
 
 def stack_config(database: TestDatabase, nats_url: str, log_dir: Path) -> StackConfig:
@@ -39,7 +41,7 @@ def stack_config(database: TestDatabase, nats_url: str, log_dir: Path) -> StackC
         log_dir=log_dir,
         ports=free_ports(),
         restart=RestartPolicy(enabled=False),
-        extra_env=FAST_PASSWORDS,
+        extra_env={**FAST_PASSWORDS, **LOAD_TEST_LIMITS},
         health_timeout=90.0,
     )
 

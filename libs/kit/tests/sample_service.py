@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from skiff_kit.app import create_app
 from skiff_kit.runner import run_service
 from skiff_kit.settings import ServiceSettings
@@ -22,7 +22,12 @@ def build(settings: SampleSettings) -> Litestar:
         """Say the configured greeting."""
         return {"greeting": settings.greeting}
 
-    return create_app(settings, route_handlers=[greet])
+    @get("/whoami", sync_to_thread=False)
+    def whoami(request: Request) -> dict[str, str]:  # type: ignore[type-arg]
+        """The client address the server reports."""
+        return {"client": request.client.host if request.client else ""}
+
+    return create_app(settings, route_handlers=[greet, whoami])
 
 
 if __name__ == "__main__":

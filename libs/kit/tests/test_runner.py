@@ -83,6 +83,23 @@ def test_serves_both_ports_and_stops_on_sigterm() -> None:
     assert "stopped" in [line["event"] for line in lines]
 
 
+def test_a_forwarded_for_header_never_changes_the_client_address() -> None:
+    # uvicorn believes X-Forwarded-For from local peers unless told not to; the gateway alone
+    # decides which proxies to trust, so a local caller must not choose its own address.
+    port = free_port()
+    process = start({"SKIFF_SERVICE_NAME": "sample", "SKIFF_PORT": str(port)})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/health", process)
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/whoami",
+            headers={"x-forwarded-for": "6.6.6.6", "x-forwarded-proto": "https"},
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert answer.json() == {"client": "127.0.0.1"}
+
+
 def test_bad_settings_exit_with_a_message() -> None:
     process = start({"SKIFF_PORT": "not-a-port"})
     _, stderr = process.communicate(timeout=30)

@@ -1,7 +1,7 @@
 """Fixtures: the gateway in front of real upstreams (an echo server), with its own keys.
 
-The gateway needs neither PostgreSQL nor NATS: it verifies access tokens with identity's
-public key, signs internal tokens with its own private key and forwards over HTTP.
+The gateway needs no PostgreSQL: it verifies access tokens with identity's public key, keeps
+its view of API keys in NATS, signs internal tokens with its own private key and forwards.
 """
 
 from __future__ import annotations
@@ -60,9 +60,12 @@ async def echo_url(echo: Echo) -> AsyncIterator[str]:
 
 @pytest.fixture
 def gateway_settings(
-    echo_url: str, access_tokens: AccessTokens, internal_keys: tuple[str, str]
+    echo_url: str, access_tokens: AccessTokens, internal_keys: tuple[str, str], nats_url: str
 ) -> Callable[..., GatewaySettings]:
-    """`gateway_settings(**overrides)`: every service answered by the echo upstream."""
+    """`gateway_settings(**overrides)`: every service answered by the echo upstream.
+
+    The gateway's directory of API keys lives in NATS (emptied for each test).
+    """
 
     def make(**overrides: Any) -> GatewaySettings:
         settings = GatewaySettings(
@@ -70,6 +73,8 @@ def gateway_settings(
             access_token_public_keys=json.dumps({ACCESS_KEY_ID: access_tokens.public_key}),
             internal_private_key=internal_keys[0],
             internal_key_id="gw1",
+            nats_url=nats_url,
+            usage_report_seconds=0.2,
             upstream_timeout_seconds=5.0,
             log_format="console",
             log_level="warning",

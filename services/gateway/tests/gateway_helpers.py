@@ -121,11 +121,19 @@ def forwarded_headers(echoed: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @asynccontextmanager
-async def serving(app: Any) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on a free port in a thread of its own; yields its base URL."""
-    port = free_port()
+async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on `port` (or a free one) in a thread; yields its base URL."""
+    port = port or free_port()
+    # proxy_headers=False as in production (skiff_kit.runner): the peer is the client. No
+    # log config or level: uvicorn would change the process's loggers for later tests.
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        log_level=None,
+        timeout_graceful_shutdown=2,
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

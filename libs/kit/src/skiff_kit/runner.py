@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import signal
 import socket
@@ -52,25 +51,35 @@ def _stopped(signum: int, frame: FrameType | None) -> NoReturn:
     raise _Stopped
 
 
-def serve(app: Litestar, settings: ServiceSettings) -> None:
-    """Serve `app` on `settings.port` (SO_REUSEPORT) and on `settings.private_port` if set."""
-    sockets = [bind_socket(settings.host, settings.port, reuse_port=True)]
-    if settings.private_port is not None:
-        sockets.append(bind_socket(settings.host, settings.private_port, reuse_port=False))
-    config = uvicorn.Config(
+def server_config(app: Litestar) -> uvicorn.Config:
+    """How uvicorn serves a service: no access log of its own, and no proxy headers.
+
+    `proxy_headers=False`: uvicorn would otherwise take the client address from
+    `X-Forwarded-For` whenever the peer is local, letting any local caller choose its address;
+    the gateway decides which proxies to believe (`SKIFF_TRUSTED_PROXIES`).
+    """
+    return uvicorn.Config(
         app,
         log_config=None,
         access_log=False,
         lifespan="on",
         server_header=False,
+        proxy_headers=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    server = uvicorn.Server(config)
+
+
+def serve(app: Litestar, settings: ServiceSettings) -> None:
+    """Serve `app` on `settings.port` (SO_REUSEPORT) and on `settings.private_port` if set."""
+    sockets = [bind_socket(settings.host, settings.port, reuse_port=True)]
+    if settings.private_port is not None:
+        sockets.append(bind_socket(settings.host, settings.private_port, reuse_port=False))
+    server = uvicorn.Server(server_config(app))
     addresses = [f"{s.getsockname()[0]}:{s.getsockname()[1]}" for s in sockets]
     _log.info("listening", addresses=addresses, service=settings.service_name)
     signal.signal(signal.SIGTERM, _stopped)
     try:
-        asyncio.run(server.serve(sockets=sockets))
+        server.run(sockets=sockets)  # on uvloop when it is installed
     except (KeyboardInterrupt, _Stopped):
         pass
     finally:

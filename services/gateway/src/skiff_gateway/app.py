@@ -3,90 +3,145 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 
-import httpx
 import msgspec
-from litestar import Litestar, asgi
+from litestar import Litestar
+from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
+from nats.aio.client import Client as NATS
 from skiff_kit.app import create_app
 from skiff_kit.errors import NotFound
-from skiff_kit.internal_token import INTERNAL_TOKEN_HEADER, InternalTokenSigner
-from skiff_kit.request_context import REQUEST_ID_HEADER
+from skiff_kit.internal_token import INTERNAL_TOKEN_HEADER
+from skiff_kit.request_context import REQUEST_ID_HEADER, RequestContextMiddleware
 from skiff_kit.settings import SettingsError
 from skiff_kit.telemetry import inject_trace_headers
 
 from skiff_gateway.authentication import Authenticator
-from skiff_gateway.proxy import client_host, forward, public_path
+from skiff_gateway.client_address import ClientAddress
+from skiff_gateway.cors import Cors, parse_origins
+from skiff_gateway.directory.runtime import Directory
+from skiff_gateway.front import FrontDoor, enforce
+from skiff_gateway.own_routes import OWN_PATHS, own_routes
+from skiff_gateway.proxy import PayloadTooLarge, forward, public_path
+from skiff_gateway.ratelimit import rate_limits_from
 from skiff_gateway.routing import owner_of
 from skiff_gateway.settings import GatewaySettings
+from skiff_gateway.signing import FastSigner
+from skiff_gateway.upstream import Upstream, UpstreamPool, upstreams_from
+from skiff_gateway.websocket_proxy import forward_websocket
 
 
 class Door:
-    """What every public request goes through, in order: route, authenticate, sign, forward."""
+    """What every public request goes through, in order: route, authenticate, limit, sign,
+    forward (docs/gateway.md)."""
 
     def __init__(self, settings: GatewaySettings) -> None:
         if not settings.internal_private_key.strip():
             raise SettingsError({"SKIFF_INTERNAL_PRIVATE_KEY": "required (Ed25519 private PEM)"})
-        self.upstreams: dict[str, str] = {
-            name: url.rstrip("/") for name, url in json.loads(settings.upstreams).items()
-        }
-        self.authenticator = Authenticator.from_json(settings.access_token_public_keys)
-        self.signer = InternalTokenSigner(settings.internal_private_key, settings.internal_key_id)
-        self.timeout = httpx.Timeout(
-            settings.upstream_timeout_seconds, connect=settings.upstream_connect_timeout_seconds
+        self.upstreams: dict[str, Upstream] = upstreams_from(settings.upstreams)
+        self.client_address = ClientAddress.from_setting(settings.trusted_proxies)
+        self.rate_limits = rate_limits_from(settings)
+        self.max_body = settings.max_body_bytes
+        self.start_wait = settings.ratelimit_start_wait_seconds
+        self.directory = Directory(
+            nats_url=settings.nats_url,
+            bucket=settings.directory_bucket,
+            replica=settings.replica_id or None,
+            usage_report_seconds=settings.usage_report_seconds,
+            start_timeout_seconds=settings.directory_start_timeout_seconds,
         )
-        self.client: httpx.AsyncClient | None = None
+        self.authenticator = Authenticator.from_json(
+            settings.access_token_public_keys, self.directory.view
+        )
+        self.signer = FastSigner(settings.internal_private_key, settings.internal_key_id)
+        self.timeout = settings.upstream_timeout_seconds
+        self.pool = UpstreamPool(connect_timeout=settings.upstream_connect_timeout_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-        async with httpx.AsyncClient(timeout=self.timeout, limits=limits) as client:
-            self.client = client
+        store = self.rate_limits.store if self.rate_limits else None
+        if store is not None:
+            await store.start(wait_seconds=self.start_wait)
+        try:
             yield
-            self.client = None
+        finally:
+            self.pool.close()
+            if store is not None:
+                await store.stop()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = public_path(scope)
         service = owner_of(path)
-        base_url = self.upstreams.get(service) if service else None
-        if service is None or base_url is None:
+        upstream = self.upstreams.get(service) if service else None
+        if service is None or upstream is None:
             raise NotFound(f"No route for {path}.", code="route_not_found")
         request_id = str(scope["state"].get("request_id", ""))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         caller = self.authenticator.authenticate(headers, path=path, request_id=request_id)
-        principal = msgspec.structs.replace(caller.principal, client_ip=client_host(scope))
+        principal = msgspec.structs.replace(caller.principal, client_ip=self.client_address(scope))
+        limit_headers = await enforce(
+            self.rate_limits, scope, principal, path=path, key_limit=caller.rate_limit_per_minute
+        )
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            raise PayloadTooLarge(details={"max_bytes": self.max_body})
+        if principal.api_key_id is not None:
+            send = self.directory.usage.counting(
+                send, principal.api_key_id, principal.organization_id
+            )
         extra = inject_trace_headers(
             {
                 INTERNAL_TOKEN_HEADER: self.signer.sign(principal),
                 REQUEST_ID_HEADER: request_id,
             }
         )
-        assert self.client is not None, "the gateway's lifespan has not started"
-        await forward(
-            self.client,
+        forwarder = forward_websocket if scope["type"] == ScopeType.WEBSOCKET else forward
+        await forwarder(
+            self.pool,
+            upstream,
             scope,
             receive,
             send,
-            url=base_url + path,
-            service=service,
+            path=path,
             extra_headers=extra,
+            client_ip=principal.client_ip or "unknown",
+            response_headers=limit_headers,
+            max_body=self.max_body,
+            read_timeout=self.timeout,
         )
 
 
 def create(settings: GatewaySettings) -> Litestar:
-    """The gateway as one process: health plus the proxy of /api/v1/* and /webhooks/*."""
+    """The gateway as one process: the door to /api/v1/* and /webhooks/* (HTTP and WebSocket),
+    the merged OpenAPI document, the docs page, deep health and its own probes."""
     door = Door(settings)
 
-    @asgi("/api/v1", is_mount=True, copy_scope=True)
-    async def api(scope: Scope, receive: Receive, send: Send) -> None:
-        """Every public API route, forwarded to the service that owns it."""
-        await door(scope, receive, send)
+    def nats_connections() -> list[NATS]:
+        store = door.rate_limits.store if door.rate_limits else None
+        candidates = [store.nats if store else None, door.directory.nats]
+        return [connection for connection in candidates if connection is not None]
 
-    @asgi("/webhooks", is_mount=True, copy_scope=True)
-    async def webhooks(scope: Scope, receive: Receive, send: Send) -> None:
-        """Inbound webhooks of payment providers and triggers."""
-        await door(scope, receive, send)
-
-    return create_app(settings, route_handlers=[api, webhooks], lifespan=[door.lifespan])
+    upstreams = {name: upstream.base_url for name, upstream in door.upstreams.items()}
+    app = create_app(
+        settings,
+        route_handlers=own_routes(settings, upstreams, nats_connections),
+        lifespan=[door.directory.lifespan, door.lifespan],
+        readiness_checks={"directory": door.directory.check_ready},
+    )
+    # Inside the kit's request-id middleware: proxied paths skip the framework (front.py).
+    context = app.asgi_handler
+    assert isinstance(context, RequestContextMiddleware)
+    front = FrontDoor(
+        door,
+        context.app,
+        own_paths=OWN_PATHS,
+        rate_limits=door.rate_limits,
+        client_address=door.client_address,
+        tracing=settings.otel_exporter != "none",
+    )
+    origins = parse_origins(settings.cors_allowed_origins)
+    context.app = (
+        Cors(front, origins=origins, max_age=settings.cors_max_age_seconds) if origins else front
+    )
+    return app

@@ -14,3 +14,32 @@ class GatewaySettings(ServiceSettings, kw_only=True):
     access_token_public_keys: str = "{}"
     upstream_connect_timeout_seconds: float = 2.0
     upstream_timeout_seconds: float = 30.0
+    # Routing details (docs/gateway.md): request bodies, CORS, client addresses.
+    max_body_bytes: int = 100 * 1024 * 1024
+    cors_allowed_origins: str = ""  # comma-separated origins, e.g. https://app.example.com
+    cors_max_age_seconds: int = 600
+    trusted_proxies: str = ""  # comma-separated CIDRs whose X-Forwarded-For is believed
+    # Rate limits (docs/gateway.md): every default can be raised for a load test or a demo.
+    ratelimit_enabled: bool = True
+    ratelimit_key_per_minute: int = 100
+    ratelimit_key_burst: int = 20
+    ratelimit_user_per_hour: int = 1000
+    ratelimit_anonymous_per_hour: int = 100
+    ratelimit_webhooks_per_minute: int = 600
+    ratelimit_organizations: str = "{}"  # JSON {org_id: multiplier}: plan limits
+    ratelimit_routes: str = "[]"  # JSON [{prefix, limit, window_seconds?, methods?, name?}]
+    ratelimit_shared: bool = True  # share counters through NATS (false: per replica)
+    ratelimit_bucket: str = "skiff_ratelimit"
+    ratelimit_max_lease: int = 100
+    ratelimit_store_timeout_seconds: float = 0.5
+    ratelimit_start_wait_seconds: float = 5.0  # for NATS at start; then local until it is up
+    # The merged OpenAPI document and the docs page.
+    openapi_cache_seconds: float = 60.0
+    openapi_retry_seconds: float = 5.0
+    docs_script_url: str = "https://cdn.jsdelivr.net/npm/@scalar/api-reference@1"
+    deep_health_optional: str = "sandbox_runner"  # comma-separated: down does not mean 503
+    # The API key directory (docs/gateway.md): a NATS KV bucket every replica loads and follows.
+    directory_bucket: str = "skiff_gateway_directory"
+    directory_start_timeout_seconds: float = 10.0  # then serve; API keys 503 until loaded
+    replica_id: str = ""  # names this replica's usage reports; random when empty
+    usage_report_seconds: float = 5.0

@@ -26,6 +26,9 @@ class User(Base):
     default_organization_id: Mapped[str] = mapped_column(String(40))
     email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Set by `security.locks.lock_user`: a locked user can neither log in nor refresh.
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lock_reason: Mapped[str | None] = mapped_column(String(80))
 
 
 class Organization(Base):
@@ -36,6 +39,7 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     personal: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Membership(Base):

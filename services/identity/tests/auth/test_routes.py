@@ -68,7 +68,8 @@ async def test_register_announces_the_user_and_the_organization(
     body = await identity.registered(name="Ada")
     user, organization = body["user"], body["organization"]
 
-    events = {event.type: event for event in await stream_events(nats_url, 2)}
+    # The third event asks notification for the verification email (tests/security).
+    events = {event.type: event for event in await stream_events(nats_url, 3)}
 
     registered = events["identity.user.registered"]
     assert registered.source == "skiff/identity"
@@ -87,7 +88,8 @@ async def test_register_announces_the_user_and_the_organization(
         personal=True,
         created_at=payload.registered_at,
     )
-    assert await stream_size(nats_url) == 2
+    assert "identity.email_verification.requested" in events
+    assert await stream_size(nats_url) == 3
 
 
 @pytest.mark.parametrize("variant", [str.upper, str.title, lambda email: f" {email}\t"])
@@ -101,9 +103,9 @@ async def test_an_email_is_taken_whatever_its_case(
 
     body = assert_error(again, 409, "email_taken")
     assert body["error"] == "An account with this email already exists."
-    await stream_events(nats_url, 2)
+    await stream_events(nats_url, 3)
     await asyncio.sleep(0.2)
-    assert await stream_size(nats_url) == 2  # the refused sign-up announced nothing
+    assert await stream_size(nats_url) == 3  # the refused sign-up announced nothing
 
 
 async def test_parallel_sign_ups_with_one_email_make_one_account(

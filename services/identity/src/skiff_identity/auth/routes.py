@@ -7,7 +7,7 @@ from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from skiff_kit.db import DbSession
-from skiff_kit.errors import NotFound, Unauthorized
+from skiff_kit.errors import NotFound, SkiffError, Unauthorized
 from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller
 
 from skiff_identity.auth import repository, service
@@ -25,6 +25,9 @@ from skiff_identity.auth.schemas import (
 )
 from skiff_identity.auth.service import Credentials, IssuedSession
 from skiff_identity.models import Organization, User
+from skiff_identity.security import login_guard, verification
+from skiff_identity.security.policy import SecurityPolicy
+from skiff_identity.security.throttle_http import THROTTLE_HANDLERS
 
 SESSION_COOKIE = "skiff_session"
 
@@ -83,14 +86,18 @@ class AuthController(Controller):
         caller: GatewayCaller,
         db_session: DbSession,
         credentials: NamedDependency[Credentials],
+        security_policy: NamedDependency[SecurityPolicy],
     ) -> RegisterResponse:
         """Sign up: creates the user and a personal organization they own."""
         user, organization = await service.register(
             db_session, data, passwords=credentials.passwords
         )
+        await verification.request_verification(
+            db_session, user, ttl=security_policy.verification_ttl
+        )
         return RegisterResponse(user=user_out(user), organization=organization_out(organization))
 
-    @post("/login")
+    @post("/login", exception_handlers=THROTTLE_HANDLERS)
     async def login(
         self,
         data: JSONBody[LoginRequest],
@@ -98,9 +105,21 @@ class AuthController(Controller):
         db_session: DbSession,
         credentials: NamedDependency[Credentials],
         cookie_secure: NamedDependency[bool],
+        security_policy: NamedDependency[SecurityPolicy],
     ) -> Response[LoginResponse]:
         """Sign in with email and password; also sets the `skiff_session` cookie."""
-        user, issued = await service.login(db_session, data, credentials=credentials)
+        attempt = await login_guard.begin(
+            db_session, security_policy, email=data.email, caller=caller
+        )
+        await db_session.commit()  # the attempt counts although the request may fail
+        try:
+            user, issued = await service.login(db_session, data, credentials=credentials)
+        except SkiffError as error:
+            await db_session.rollback()
+            await login_guard.failed(db_session, security_policy, attempt, error, caller=caller)
+            await db_session.commit()  # keep the failure on record although the request fails
+            raise
+        await login_guard.succeeded(db_session, attempt, user, caller=caller)
         return _signed_in(user, issued, secure=cookie_secure)
 
     @post("/refresh")

@@ -21,6 +21,7 @@ from skiff_identity.auth.tokens import AccessTokens, hash_refresh_token, new_ref
 from skiff_identity.auth.validation import check_registration, normalize_email
 from skiff_identity.models import Membership, Organization, RefreshToken, User
 from skiff_identity.outbox import OUTBOX
+from skiff_identity.security import locks
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ async def login(
     )
     if user is None or not valid:
         raise Unauthorized("Wrong email or password.", code="invalid_credentials")
+    locks.ensure_not_locked(user)
     issued = await _open_session(
         session,
         user=user,
@@ -125,6 +127,19 @@ async def login(
     return user, issued
 
 
+async def open_session(
+    session: AsyncSession, *, user: User, credentials: Credentials
+) -> IssuedSession:
+    """A new session (refresh family) in the user's default organization, as login opens."""
+    return await _open_session(
+        session,
+        user=user,
+        organization_id=user.default_organization_id,
+        family_id=new_id("rtf"),
+        credentials=credentials,
+    )
+
+
 async def refresh(
     session: AsyncSession, token: str, *, credentials: Credentials
 ) -> tuple[User, IssuedSession] | None:
@@ -133,6 +148,9 @@ async def refresh(
     row = await repository.refresh_token_for_update(session, hash_refresh_token(token))
     if row is None:
         raise Unauthorized("The refresh token is not valid.", code="invalid_refresh_token")
+    owner = await repository.user_by_id(session, row.user_id)
+    if owner is not None:
+        locks.ensure_not_locked(owner)
     if row.revoked_at is not None:
         await repository.revoke_family(session, row.family_id, now=now)
         return None
