@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from billing_support import empty_schema
+from skiff_testing.bus import empty_schema
 
 SCHEMA = "billing"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notification_support import Inbox, InboxOf, empty_schema
+from notification_support import Inbox, InboxOf
+from skiff_testing.bus import empty_schema
 
 SCHEMA = "notification"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"

@@ -5,14 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from billing_support import (
-    consumed_everything,
-    eventually,
-    from_identity,
-    organization_created,
-    publish,
-    stream_envelopes,
-)
+from billing_support import consumed_everything, from_identity, organization_created
 from litestar.testing import AsyncTestClient
 from nats.js import JetStreamContext
 from skiff_billing.app import create
@@ -21,6 +14,7 @@ from skiff_billing.models import Account, LedgerEntry
 from skiff_billing.settings import BillingSettings
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.billing import AccountOpened
+from skiff_testing.bus import eventually, publish, stream_envelopes
 from skiff_testing.services import GatewaySigner
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker

@@ -28,7 +28,8 @@ from email_support import (
     smtp_server,
     verification,
 )
-from notification_support import consumed_everything, eventually, publish
+from notification_support import consumed_everything
+from skiff_testing.bus import eventually, publish
 
 PUBLIC_URL = "https://skiff.example"
 

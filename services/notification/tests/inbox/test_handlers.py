@@ -6,18 +6,12 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 from nats.js import JetStreamContext
-from notification_support import (
-    consumed_everything,
-    eventually,
-    from_identity,
-    publish,
-    stream_envelopes,
-    user_registered,
-)
+from notification_support import consumed_everything, from_identity, user_registered
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.notification import NotificationCreated
 from skiff_notification.inbox import handlers
 from skiff_notification.models import Notification
+from skiff_testing.bus import eventually, publish, stream_envelopes
 from skiff_testing.services import GatewaySigner
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
