@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from skiff_contracts.envelope import EventPayload
-from skiff_contracts.events import billing, gateway, identity, notification
+from skiff_contracts.events import (
+    billing,
+    gateway,
+    identity,
+    notification,
+    orchestrator,
+    sandbox,
+)
 
 _ALL: tuple[type[EventPayload], ...] = (
     *identity.EVENTS,
     *billing.EVENTS,
     *notification.EVENTS,
     *gateway.EVENTS,
+    *orchestrator.EVENTS,
+    *sandbox.EVENTS,
 )
 
 EVENT_TYPES: dict[tuple[str, int], type[EventPayload]] = {

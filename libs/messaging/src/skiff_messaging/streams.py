@@ -16,6 +16,7 @@ from nats.js.api import (
     StreamConfig,
 )
 from nats.js.errors import BadRequestError
+from skiff_contracts.live import LIVE_STREAM, LIVE_SUBJECTS
 
 log = structlog.get_logger("skiff_messaging.streams")
 
@@ -87,3 +88,38 @@ async def ensure_consumer(
     )
     # Without an `action`, NATS 2.10+ treats CONSUMER.CREATE as create-or-update.
     await js.add_consumer(stream, config)
+
+
+LIVE_MAX_AGE_SECONDS = 3600.0
+LIVE_MAX_BYTES = 512 * 1024 * 1024
+
+
+def live_stream_config(
+    *, max_age: float = LIVE_MAX_AGE_SECONDS, max_bytes: int = LIVE_MAX_BYTES
+) -> StreamConfig:
+    """LIVE (`live.>`): task output and status, short-lived and bounded (DESIGN.md, Events).
+
+    Memory storage: a NATS restart loses live output in flight, never a task's final state or
+    its transcript (those travel as `sandbox.task.*` events on the SANDBOX stream).
+    """
+    return StreamConfig(
+        name=LIVE_STREAM,
+        subjects=[LIVE_SUBJECTS],
+        storage=StorageType.MEMORY,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=max_age,
+        max_bytes=max_bytes,
+        duplicate_window=0,
+    )
+
+
+async def ensure_live_stream(js: JetStreamContext) -> None:
+    """Create LIVE, or bring it to the current configuration."""
+    config = live_stream_config()
+    try:
+        await js.add_stream(config)
+    except BadRequestError as exc:
+        if exc.err_code != _STREAM_NAME_IN_USE:
+            raise
+        await js.update_stream(config)

@@ -34,4 +34,29 @@ class CreditsGranted(EventPayload, frozen=True, kw_only=True):
     reason: str
 
 
-EVENTS = (AccountOpened, CreditsGranted)
+class UsageCharged(EventPayload, frozen=True, kw_only=True):
+    """Container-minutes of a session were charged to its organization's ledger."""
+
+    event_type: ClassVar[str] = "billing.usage.charged"
+    description: ClassVar[str] = "Session usage was charged (1 credit per started minute)."
+
+    organization_id: str
+    session_id: str
+    transaction_id: str
+    amount: int
+    session_credits_total: int
+    balance_after: int
+
+
+class CreditsExhausted(EventPayload, frozen=True, kw_only=True):
+    """An organization's balance reached zero; its running sessions are to be stopped."""
+
+    event_type: ClassVar[str] = "billing.credits.exhausted"
+    description: ClassVar[str] = "An organization ran out of credits."
+
+    organization_id: str
+    balance: int
+    exhausted_at: datetime
+
+
+EVENTS = (AccountOpened, CreditsGranted, UsageCharged, CreditsExhausted)

@@ -1,0 +1,1 @@
+"""Sandbox backends: `docker` (hardened containers) and `local` (subprocesses, no isolation)."""
