@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import structlog
 from nats.aio.client import Client as NATS
 from skiff_contracts import EventPayload
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from skiff_messaging.connection import connect
 from skiff_messaging.consumer import EventConsumer, Handler
 from skiff_messaging.relay import OutboxRelay
+from skiff_messaging.rpc import serve
 from skiff_messaging.streams import ensure_streams
 
 log = structlog.get_logger("skiff_messaging.service_bus")
@@ -28,6 +30,16 @@ class Subscription:
     stream: str
     durable: str
     handlers: Mapping[str, tuple[type[EventPayload], Handler]]
+
+
+@dataclass(frozen=True)
+class Responder:
+    """Answers request/reply commands on `subject` (queue group: the service's name)."""
+
+    subject: str
+    request_type: type[Any]
+    handler: Callable[[Any], Awaitable[msgspec.Struct]]
+    concurrency: int = 32
 
 
 @dataclass
@@ -44,6 +56,7 @@ class ServiceBus:
     database_url: str | None = None
     schema: str | None = None
     subscriptions: Sequence[Subscription] = ()
+    responders: Sequence[Responder] = ()
     nats: NATS | None = field(default=None, init=False)
 
     @property
@@ -78,9 +91,22 @@ class ServiceBus:
                 handlers=subscription.handlers,
             )
             tasks.append(asyncio.create_task(consumer.run(), name=subscription.durable))
+        served = [
+            await serve(
+                self.nats,
+                r.subject,
+                r.request_type,
+                r.handler,
+                queue=self.name,
+                concurrency=r.concurrency,
+            )
+            for r in self.responders
+        ]
         try:
             yield self.nats
         finally:
+            for responder in served:
+                await responder.unsubscribe()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
