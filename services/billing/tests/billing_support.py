@@ -11,6 +11,7 @@ from skiff_billing.ledger import service
 from skiff_billing.models import Account, LedgerEntry
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.identity import OrganizationCreated
+from skiff_contracts.events.sandbox import SessionUsage, usage_event_id
 from skiff_kit.internal_token import Principal
 from skiff_testing import bus
 from skiff_testing.services import GatewaySigner
@@ -96,3 +97,25 @@ def member(org: str) -> Principal:
 
 def api_key(org: str) -> Principal:
     return Principal(organization_id=org, api_key_id=new_id("key"), via="api_key")
+
+
+def session_usage(
+    org: str, session_id: str, minutes: int, *, final: bool = False, seconds: float | None = None
+) -> Envelope:
+    """A `sandbox.session.usage` as a runner's outbox sends it (deterministic event id)."""
+    payload = SessionUsage(
+        session_id=session_id,
+        organization_id=org,
+        runner_id="runner-1",
+        minutes_started=minutes,
+        active_seconds=seconds if seconds is not None else minutes * 60.0 - 59,
+        final=final,
+        measured_at=datetime.now(UTC),
+    )
+    return Envelope.wrap(
+        payload,
+        source="skiff/sandbox_runner",
+        subject=session_id,
+        organization_id=org,
+        event_id=usage_event_id(session_id, None if final else minutes),
+    )

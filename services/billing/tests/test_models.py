@@ -1,4 +1,4 @@
-"""The database keeps the ledger honest even if code does not: no negative balance, no repeats."""
+"""The database keeps the ledger honest even if code does not: only usage overdraws, no repeats."""
 
 from __future__ import annotations
 
@@ -26,18 +26,23 @@ async def balance_of(sessions: async_sessionmaker[AsyncSession], account: Accoun
         return (await service.account(session, account.organization_id)).balance
 
 
-async def test_the_balance_never_goes_below_zero(
+async def test_only_usage_may_overdraw_the_balance(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    account = await open_with(sessions, bonus=100)
+    # docs/sandboxes.md, Metering: a running minute may take the balance below zero.
+    account = await open_with(sessions, bonus=1)
     async with sessions() as session:
-        with pytest.raises(IntegrityError, match="ck_accounts_balance_not_negative"):
-            await session.execute(
-                update(Account)
-                .where(Account.id == account.id)
-                .values(balance=Account.balance - 101)
-            )
-    assert await balance_of(sessions, account) == 100
+        session.add(entry(account, reference="refund-1", type_="refund", amount=-2, after=-1))
+        with pytest.raises(IntegrityError, match="ck_ledger_entries_only_usage_overdraws"):
+            await session.flush()
+    async with sessions() as session, session.begin():
+        session.add(entry(account, reference="usage:ses_1:1", type_="usage", amount=-2, after=-1))
+        await session.execute(
+            update(Account).where(Account.id == account.id).values(balance=Account.balance - 2)
+        )
+    assert await balance_of(sessions, account) == -1
+    async with sessions() as session, session.begin():  # a credit may land below zero too
+        session.add(entry(account, reference="grant-1", amount=1, after=0))
 
 
 async def test_spending_exactly_the_balance_is_allowed(
@@ -61,16 +66,28 @@ async def test_reserved_credits_stay_within_the_balance(
                 await session.execute(
                     update(Account).where(Account.id == account.id).values(reserved=reserved)
                 )
+    async with sessions() as session:  # overdrawn: nothing to reserve
+        with pytest.raises(IntegrityError, match="ck_accounts_reserved"):
+            await session.execute(
+                update(Account).where(Account.id == account.id).values(balance=-1, reserved=1)
+            )
 
 
-def entry(account: Account, *, reference: str, type_: str = "adjustment") -> LedgerEntry:
+def entry(
+    account: Account,
+    *,
+    reference: str,
+    type_: str = "adjustment",
+    amount: int = 1,
+    after: int = 101,
+) -> LedgerEntry:
     return LedgerEntry(
         id=new_id("txn"),
         account_id=account.id,
         organization_id=account.organization_id,
         type=type_,
-        amount=1,
-        balance_after=101,
+        amount=amount,
+        balance_after=after,
         description="test",
         reference=reference,
         created_at=datetime.now(UTC),

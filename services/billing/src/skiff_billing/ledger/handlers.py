@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from skiff_contracts import Envelope
 from skiff_contracts.events.identity import OrganizationCreated
+from skiff_contracts.events.sandbox import SessionUsage
 from skiff_messaging.consumer import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skiff_billing.ledger import service
+from skiff_billing.ledger import service, usage
 
 
 def organization_created(signup_bonus: int) -> Handler:
@@ -21,3 +22,8 @@ def organization_created(signup_bonus: int) -> Handler:
         )
 
     return handle
+
+
+async def session_usage(session: AsyncSession, envelope: Envelope, payload: SessionUsage) -> None:
+    """Charge the session's newly started container-minutes (each minute exactly once)."""
+    await usage.charge_usage(session, payload)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_billing.models import Account, LedgerEntry
@@ -34,6 +34,19 @@ async def account_for_update(session: AsyncSession, organization_id: str) -> Acc
 
 async def account_of(session: AsyncSession, organization_id: str) -> Account | None:
     return await session.scalar(select(Account).where(Account.organization_id == organization_id))
+
+
+async def existing_references(
+    session: AsyncSession, organization_id: str, references: list[str]
+) -> set[str]:
+    """Which of `references` the organization's ledger already has (one array parameter)."""
+    wanted = bindparam("references", references, type_=ARRAY(String))
+    rows = await session.scalars(
+        select(LedgerEntry.reference).where(
+            LedgerEntry.organization_id == organization_id, LedgerEntry.reference == any_(wanted)
+        )
+    )
+    return set(rows)
 
 
 async def spent_since(session: AsyncSession, organization_id: str, since: datetime) -> int:

@@ -34,7 +34,11 @@ class CreditsController(Controller):
 
     @get("/balance")
     async def balance(self, principal: CurrentPrincipal, db_session: DbSession) -> BalanceOut:
-        """The organization's credits: total, reserved, available and used this month."""
+        """The organization's credits: total, reserved, available and used this month.
+
+        `credits` is the true balance, below zero after the documented overdraft of running
+        sessions; `available` never is (nothing can be spent then).
+        """
         account = await service.account(db_session, principal.organization_id)
         used = await repository.spent_since(
             db_session, principal.organization_id, service.month_start(datetime.now(UTC))
@@ -42,7 +46,7 @@ class CreditsController(Controller):
         return BalanceOut(
             credits=account.balance,
             reserved=account.reserved,
-            available=account.balance - account.reserved,
+            available=max(account.balance - account.reserved, 0),
             usage_this_month=used,
             last_topped_up=account.last_topped_up_at,
         )

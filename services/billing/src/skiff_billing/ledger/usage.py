@@ -1,0 +1,151 @@
+"""Charging sessions' container-minutes: one ledger entry per started minute, exactly once.
+
+A session's charges are topped up to the `minutes_started` of each `sandbox.session.usage`
+event: every minute 1..N that has no entry yet gets one, with the reference
+`usage:<session>:<minute>`. Why one entry per minute rather than one per event:
+
+- the reference of a minute is the same whichever event charges it (the per-minute event,
+  a re-emission, or a `final` that overtook it), so the unique (organization_id, reference)
+  makes "each minute once" a property of the database, not of the events' order;
+- the account row is locked first (`SELECT ... FOR UPDATE`), so two events of one
+  organization apply one after the other and the second sees the first's entries (read
+  committed: each statement sees what committed before it started); the unique reference
+  is the backstop if that ever fails (the insert errors, the event is retried).
+
+Because every charge fills the whole range 1..N, a session's charged minutes are always
+1..M (M the highest `minutes_started` seen): after a charge the session's total is N.
+
+The balance may go below zero here and only here: the documented overdraft (one running
+minute per live session). Crossing from above zero to zero or below emits
+`billing.credits.exhausted` once, with an event id made from the entry that crossed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from skiff_contracts import new_id
+from skiff_contracts.events.billing import CreditsExhausted, UsageCharged
+from skiff_contracts.events.sandbox import SessionUsage
+from skiff_messaging.errors import PermanentError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_billing.ledger import repository
+from skiff_billing.models import LedgerEntry
+from skiff_billing.outbox import OUTBOX
+
+# A month of running time; more in one event is a runner's bug, kept as a dead letter.
+MAX_MINUTES = 31 * 24 * 60
+USAGE = "usage"
+
+
+class NoAccountYet(Exception):
+    """Usage of an organization billing has not opened an account for (yet): retried."""
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What one usage event charged."""
+
+    minutes: int
+    session_total: int
+    balance_after: int
+    entries: list[LedgerEntry]
+    exhausted: bool
+
+
+def usage_reference(session_id: str, minute: int) -> str:
+    """The ledger reference of one container-minute of a session."""
+    return f"usage:{session_id}:{minute}"
+
+
+def usage_description(session_id: str, minute: int) -> str:
+    return f"Session {session_id} — 1 container-minute (minute {minute})"
+
+
+def exhausted_event_id(entry_id: str) -> str:
+    """The id of the `credits.exhausted` caused by the entry that took the balance to ≤ 0."""
+    return f"exhausted_{entry_id}"
+
+
+async def charge_usage(session: AsyncSession, usage: SessionUsage) -> Charge | None:
+    """Top the session's charges up to `usage.minutes_started`; None when nothing was due."""
+    if usage.minutes_started > MAX_MINUTES:
+        raise PermanentError(
+            f"{usage.minutes_started} minutes for session {usage.session_id}: over {MAX_MINUTES}"
+        )
+    if usage.minutes_started < 1:
+        return None
+    account = await repository.account_for_update(session, usage.organization_id)
+    if account is None:
+        raise NoAccountYet(f"no credit account for organization {usage.organization_id}")
+    wanted = {
+        usage_reference(usage.session_id, minute): minute
+        for minute in range(1, usage.minutes_started + 1)
+    }
+    charged = await repository.existing_references(session, usage.organization_id, list(wanted))
+    due = [minute for reference, minute in wanted.items() if reference not in charged]
+    if not due:
+        return None
+    before = account.balance
+    now = datetime.now(UTC)
+    entries = []
+    for minute in due:
+        account.balance -= 1
+        entries.append(
+            LedgerEntry(
+                id=new_id("txn"),
+                account_id=account.id,
+                organization_id=account.organization_id,
+                type=USAGE,
+                amount=-1,
+                balance_after=account.balance,
+                description=usage_description(usage.session_id, minute),
+                reference=usage_reference(usage.session_id, minute),
+                created_at=now,
+            )
+        )
+    session.add_all(entries)
+    await session.flush()
+    charge = Charge(
+        minutes=len(due),
+        session_total=len(charged) + len(due),
+        balance_after=account.balance,
+        entries=entries,
+        exhausted=before > 0 >= account.balance,
+    )
+    await _announce(session, usage, charge, now)
+    return charge
+
+
+async def _announce(
+    session: AsyncSession, usage: SessionUsage, charge: Charge, now: datetime
+) -> None:
+    """`billing.usage.charged`, and `billing.credits.exhausted` on crossing zero."""
+    last = charge.entries[-1]
+    await OUTBOX.record(
+        session,
+        UsageCharged(
+            organization_id=usage.organization_id,
+            session_id=usage.session_id,
+            transaction_id=last.id,
+            amount=charge.minutes,
+            session_credits_total=charge.session_total,
+            balance_after=charge.balance_after,
+        ),
+        subject=usage.session_id,
+        organization_id=usage.organization_id,
+    )
+    if not charge.exhausted:
+        return
+    crossing = next(entry for entry in charge.entries if entry.balance_after <= 0)
+    await OUTBOX.record(
+        session,
+        CreditsExhausted(
+            organization_id=usage.organization_id, balance=charge.balance_after, exhausted_at=now
+        ),
+        subject=usage.organization_id,
+        organization_id=usage.organization_id,
+        event_id=exhausted_event_id(crossing.id),
+    )
