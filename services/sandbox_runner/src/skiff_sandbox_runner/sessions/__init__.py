@@ -1,0 +1,1 @@
+"""Sessions: starting, metering, pausing and stopping the sandboxes this runner holds."""

@@ -1,0 +1,1 @@
+"""Tasks: commands run in a session's sandbox, their live output and their outcome."""
