@@ -35,6 +35,7 @@ class StackConfig:
     nats_url: str
     secrets: Secrets
     log_dir: Path
+    sandbox_dir: Path | None = None  # the runners' workspaces (default: their own setting)
     database: str = "skiff"
     services: Sequence[ServiceSpec] = SERVICES
     ports: Mapping[str, int] = field(default_factory=dict)  # service -> public port override

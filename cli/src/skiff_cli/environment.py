@@ -12,6 +12,7 @@ from skiff_cli.config import StackConfig
 
 GATEWAY = "gateway"
 IDENTITY = "identity"
+SANDBOX_RUNNER = "sandbox_runner"
 
 
 def service_environment(
@@ -60,6 +61,8 @@ def service_environment(
         env["SKIFF_ACCESS_TOKEN_PUBLIC_KEYS"] = json.dumps({access.key_id: access.public_key})
     if spec.name == IDENTITY:
         env["SKIFF_ACCESS_TOKEN_PRIVATE_KEY"] = access.private_key
+    if spec.name == SANDBOX_RUNNER and config.sandbox_dir is not None:
+        env["SKIFF_WORKSPACE_ROOT"] = str(config.sandbox_dir)
     env.update(config.extra_env)
     return env
 
@@ -77,4 +80,5 @@ _SCOPED = (
     "SKIFF_ACCESS_TOKEN_KEY_ID",
     "SKIFF_ACCESS_TOKEN_PUBLIC_KEYS",
     "SKIFF_ACCESS_TOKEN_PRIVATE_KEY",
+    "SKIFF_WORKSPACE_ROOT",
 )

@@ -28,6 +28,11 @@ class Layout:
         return self.root / "logs"
 
     @property
+    def sandboxes_dir(self) -> Path:
+        """The sandbox-runners' workspaces (one folder per sandbox)."""
+        return self.root / "sandboxes"
+
+    @property
     def secrets_path(self) -> Path:
         """Passwords and signing keys, generated once (mode 0600)."""
         return self.root / "secrets.json"

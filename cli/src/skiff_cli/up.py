@@ -96,6 +96,7 @@ class UpSession:
             nats_url=self.nats.url,
             secrets=secrets,
             log_dir=layout.logs_dir,
+            sandbox_dir=layout.sandboxes_dir,
             ports=options.ports,
             scale=options.scale,
             log_format=options.log_format,

@@ -166,7 +166,7 @@ async def test_a_large_request_body_arrives_intact(
 
     async with httpx.AsyncClient(base_url=gateway_url, timeout=30) as client:
         response = await client.put(
-            "/api/v1/sessions/ses_1/files/content?path=/big.bin", content=chunks(), headers=bearer
+            "/api/v1/apps/app_1/packages?name=big.bin", content=chunks(), headers=bearer
         )
 
     assert response.status_code == 200, response.text

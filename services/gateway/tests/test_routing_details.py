@@ -23,10 +23,10 @@ async def test_a_body_over_the_limit_is_413_before_it_is_sent(
 ) -> None:
     async with start_gateway(max_body_bytes=1024) as gateway:
         small = await gateway.put(
-            "/api/v1/sessions/s/files/content", content=b"x" * 1024, headers=bearer
+            "/api/v1/apps/app_1/packages", content=b"x" * 1024, headers=bearer
         )
         large = await gateway.put(
-            "/api/v1/sessions/s/files/content", content=b"x" * 1025, headers=bearer
+            "/api/v1/apps/app_1/packages", content=b"x" * 1025, headers=bearer
         )
 
     assert small.json()["body_length"] == 1024

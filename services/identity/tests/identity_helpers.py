@@ -6,6 +6,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 import httpx
@@ -26,6 +27,16 @@ _emails = itertools.count(1)
 def new_email(name: str = "ada") -> str:
     """An address no other test of the run uses."""
     return f"{name}-{next(_emails)}@example.com"
+
+
+def set_cookies(response: httpx.Response) -> dict[str, Morsel[str]]:
+    """Every cookie the response sets, by name, with its attributes."""
+    cookies: dict[str, Morsel[str]] = {}
+    for header in response.headers.get_list("set-cookie"):
+        parsed: SimpleCookie = SimpleCookie()
+        parsed.load(header)
+        cookies.update(parsed)
+    return cookies
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -129,6 +140,25 @@ async def stream_events(nats_url: str, count: int) -> list[Envelope]:
                     assert message.subject == envelope.type
                     events.append(envelope)
         return events
+    finally:
+        await connection.close()
+
+
+async def events(nats_url: str, subject: str, count: int) -> list[Envelope]:
+    """The first `count` events on `subject` in IDENTITY (fails if they do not come in 10 s)."""
+    connection = await nats.connect(nats_url)
+    try:
+        js = connection.jetstream()
+        subscription = await js.pull_subscribe(subject, stream="IDENTITY")
+        found: list[Envelope] = []
+        async with asyncio.timeout(10):
+            while len(found) < count:
+                try:
+                    messages = await subscription.fetch(count - len(found), timeout=0.5)
+                except FetchTimeoutError:
+                    continue
+                found += [decode_envelope(message.data) for message in messages]
+        return found
     finally:
         await connection.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -15,7 +16,9 @@ from litestar.exceptions import NotFoundException
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
+from litestar.utils.helpers import unwrap_partial
 
 from skiff_kit.db import check_database, create_engine, create_session_factory, provide_db_session
 from skiff_kit.error_handlers import EXCEPTION_HANDLERS
@@ -137,9 +140,35 @@ def create_app(
         pdb_on_exception=False,
         logging_config=None,
     )
+    document_from_docstrings(app)
     # Outside the router and its exception handling, so 404s and 405s get a request id too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     return app
+
+
+def document_from_docstrings(app: Litestar) -> None:
+    """Give each operation the docstring of its handler: the first paragraph becomes the
+    OpenAPI `summary`, the rest the `description`. A `summary=`/`description=` set on the
+    decorator wins. (Litestar alone would title-case the function's name.)
+    """
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            summary, description = docstring_parts(inspect.getdoc(unwrap_partial(handler.fn)))
+            if handler.summary is None:
+                handler.summary = summary
+            if handler.description is None:
+                handler.description = description
+
+
+def docstring_parts(docstring: str | None) -> tuple[str | None, str | None]:
+    """(first paragraph on one line, the rest) of a docstring; None for what is missing."""
+    if not docstring or not docstring.strip():
+        return None, None
+    first, _, rest = docstring.strip().partition("\n\n")
+    summary = " ".join(line.strip() for line in first.splitlines())
+    return summary, rest.strip() or None
 
 
 def app_settings(app: Litestar) -> Any:

@@ -76,7 +76,7 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
 
 
 def handle_skiff_error(request: AnyRequest, exc: SkiffError) -> Response[ErrorBody]:
-    """A domain error: its own status, code, message and details."""
+    """A domain error: its own status, code, message, details and headers."""
     if exc.status_code >= 500:
         _log.error("request_failed", code=exc.code, error=exc.message, exc_info=exc)
     return error_response(
@@ -85,6 +85,7 @@ def handle_skiff_error(request: AnyRequest, exc: SkiffError) -> Response[ErrorBo
         message=exc.message,
         code=exc.code,
         details=exc.details,
+        headers=exc.headers or None,
     )
 
 
@@ -125,8 +126,33 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> Response[E
     )
 
 
+# PostgreSQL's "character not in repertoire": text with a NUL (\u0000), which JSON allows and
+# PostgreSQL text cannot store. It is the client's input, so a 400, whatever route it reached.
+_NUL_IN_TEXT = "22021"
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The PostgreSQL SQLSTATE behind `exc` (SQLAlchemy wraps asyncpg's error), if any."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        state = getattr(seen, "sqlstate", None) or getattr(seen, "pgcode", None)
+        if isinstance(state, str):
+            return state
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return None
+
+
 def handle_internal(request: AnyRequest, exc: Exception) -> Response[ErrorBody]:
     """Anything unexpected: logged with its traceback, answered 500 without internals."""
+    if _sqlstate(exc) == _NUL_IN_TEXT:
+        return error_response(
+            request,
+            status_code=400,
+            message="Text fields may not contain the NUL character (\\u0000).",
+            code="validation_error",
+        )
     _log.error(
         "unhandled_exception",
         method=request.method,

@@ -20,9 +20,12 @@ class SkiffError(Exception):
         *,
         details: dict[str, Any] | None = None,
         code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.details: dict[str, Any] = details or {}
+        # Sent with the error response (a 429's `Retry-After`, a 401's `WWW-Authenticate`).
+        self.headers: dict[str, str] = headers or {}
         if code is not None:
             self.code = code
         super().__init__(self.message)

@@ -21,8 +21,11 @@ from skiff_gateway.authentication import Authenticator
 from skiff_gateway.client_address import ClientAddress
 from skiff_gateway.cors import Cors, parse_origins
 from skiff_gateway.directory.runtime import Directory
+from skiff_gateway.directory.usage import UsageCounting, count_usage
 from skiff_gateway.front import FrontDoor, enforce
 from skiff_gateway.own_routes import OWN_PATHS, own_routes
+from skiff_gateway.placement.paths import placed_session
+from skiff_gateway.placement.runtime import Placements
 from skiff_gateway.proxy import PayloadTooLarge, forward, public_path
 from skiff_gateway.ratelimit import rate_limits_from
 from skiff_gateway.routing import owner_of
@@ -57,6 +60,10 @@ class Door:
         self.signer = FastSigner(settings.internal_private_key, settings.internal_key_id)
         self.timeout = settings.upstream_timeout_seconds
         self.pool = UpstreamPool(connect_timeout=settings.upstream_connect_timeout_seconds)
+        # A session's file routes go to the runner that holds it (placement/).
+        self.placements = Placements(
+            nats_url=settings.nats_url, connect_timeout=settings.upstream_connect_timeout_seconds
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
@@ -72,33 +79,36 @@ class Door:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = public_path(scope)
+        placed = placed_session(path)  # None unless a session's file route
         service = owner_of(path)
         upstream = self.upstreams.get(service) if service else None
-        if service is None or upstream is None:
+        if placed is None and (service is None or upstream is None):
             raise NotFound(f"No route for {path}.", code="route_not_found")
         request_id = str(scope["state"].get("request_id", ""))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         caller = self.authenticator.authenticate(headers, path=path, request_id=request_id)
         principal = msgspec.structs.replace(caller.principal, client_ip=self.client_address(scope))
+        if principal.api_key_id is not None:  # its answer counts, even one the gateway makes
+            count_usage(scope, principal.api_key_id, principal.organization_id)
         limit_headers = await enforce(
             self.rate_limits, scope, principal, path=path, key_limit=caller.rate_limit_per_minute
         )
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
             raise PayloadTooLarge(details={"max_bytes": self.max_body})
-        if principal.api_key_id is not None:
-            send = self.directory.usage.counting(
-                send, principal.api_key_id, principal.organization_id
-            )
         extra = inject_trace_headers(
             {
                 INTERNAL_TOKEN_HEADER: self.signer.sign(principal),
                 REQUEST_ID_HEADER: request_id,
             }
         )
+        pool = self.pool
+        if placed is not None:
+            pool, upstream = await self.placements.route(placed, principal.organization_id)
+        assert upstream is not None
         forwarder = forward_websocket if scope["type"] == ScopeType.WEBSOCKET else forward
         await forwarder(
-            self.pool,
+            pool,
             upstream,
             scope,
             receive,
@@ -126,7 +136,7 @@ def create(settings: GatewaySettings) -> Litestar:
     app = create_app(
         settings,
         route_handlers=own_routes(settings, upstreams, nats_connections),
-        lifespan=[door.directory.lifespan, door.lifespan],
+        lifespan=[door.directory.lifespan, door.placements.lifespan, door.lifespan],
         readiness_checks={"directory": door.directory.check_ready},
     )
     # Inside the kit's request-id middleware: proxied paths skip the framework (front.py).
@@ -140,8 +150,12 @@ def create(settings: GatewaySettings) -> Litestar:
         client_address=door.client_address,
         tracing=settings.otel_exporter != "none",
     )
+    # Outside the front, which writes the gateway's own errors: those count as usage too.
+    counted = UsageCounting(front, door.directory.usage)
     origins = parse_origins(settings.cors_allowed_origins)
     context.app = (
-        Cors(front, origins=origins, max_age=settings.cors_max_age_seconds) if origins else front
+        Cors(counted, origins=origins, max_age=settings.cors_max_age_seconds)
+        if origins
+        else counted
     )
     return app

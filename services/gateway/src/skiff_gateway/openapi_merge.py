@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from skiff_kit.logging import get_logger
 
+from skiff_gateway.placement.paths import RUNNER_SERVICE, is_placed
 from skiff_gateway.routing import is_anonymous, owner_of
 
 Document = dict[str, Any]
@@ -34,13 +35,20 @@ def _title(service: str) -> str:
     return "".join(part.capitalize() for part in service.replace("-", "_").split("_"))
 
 
+def _serves(service: str, path: str) -> bool:
+    """True if the gateway routes `path` to `service` (a session's files: to its runner)."""
+    if service == "gateway":
+        return True
+    return service == RUNNER_SERVICE if is_placed(path) else owner_of(path) == service
+
+
 def _public_paths(service: str, document: Document) -> dict[str, Any]:
     """The paths a service serves through the gateway (those the gateway routes to it)."""
     paths: dict[str, Any] = document.get("paths") or {}
     return {
         path: item
         for path, item in paths.items()
-        if path.startswith(PUBLIC_PREFIXES) and (service == "gateway" or owner_of(path) == service)
+        if path.startswith(PUBLIC_PREFIXES) and _serves(service, path)
     }
 
 
@@ -79,7 +87,7 @@ def _rewrite_refs(node: Any, refs: Mapping[str, str]) -> Any:
 
 
 def _tag_operations(service: str, paths: dict[str, Any], operation_ids: set[str]) -> None:
-    """Tag each operation with its service; anonymous routes need no credentials."""
+    """Tag each operation with its service; anonymous and gateway routes need no credentials."""
     for path, item in paths.items():
         for method in _METHODS:
             operation = item.get(method)
@@ -87,7 +95,8 @@ def _tag_operations(service: str, paths: dict[str, Any], operation_ids: set[str]
                 continue
             tags = [tag for tag in operation.get("tags", []) if tag != service]
             operation["tags"] = [service, *tags]
-            if is_anonymous(path):
+            # The gateway's own routes (deep health) are answered before authentication.
+            if is_anonymous(path) or service == "gateway":
                 operation["security"] = []
             operation_id = operation.get("operationId")
             if isinstance(operation_id, str):

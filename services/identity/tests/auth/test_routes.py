@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from identity_helpers import PASSWORD, Identity, assert_error, new_email, stream_events, stream_size
 from litestar.testing import TestClient
-from skiff_contracts.events.identity import OrganizationCreated, UserRegistered
+from skiff_contracts.events.identity import MembershipChanged, OrganizationCreated, UserRegistered
 from skiff_identity.app import create
 from skiff_identity.settings import IdentitySettings
 from skiff_testing.services import GatewaySigner
@@ -62,14 +62,14 @@ async def test_register_stores_an_argon2_hash_and_an_owner_membership(
     assert role == "owner"
 
 
-async def test_register_announces_the_user_and_the_organization(
+async def test_register_announces_the_user_the_organization_and_its_owner(
     identity: Identity, nats_url: str
 ) -> None:
     body = await identity.registered(name="Ada")
     user, organization = body["user"], body["organization"]
 
-    # The third event asks notification for the verification email (tests/security).
-    events = {event.type: event for event in await stream_events(nats_url, 3)}
+    # One more asks notification for the verification email (tests/security).
+    events = {event.type: event for event in await stream_events(nats_url, 4)}
 
     registered = events["identity.user.registered"]
     assert registered.source == "skiff/identity"
@@ -88,8 +88,16 @@ async def test_register_announces_the_user_and_the_organization(
         personal=True,
         created_at=payload.registered_at,
     )
+    owner = events["identity.membership.changed"]
+    assert (owner.subject, owner.organization_id) == (user["id"], organization["id"])
+    assert owner.payload(MembershipChanged) == MembershipChanged(
+        organization_id=organization["id"],
+        user_id=user["id"],
+        role="owner",
+        changed_at=payload.registered_at,
+    )
     assert "identity.email_verification.requested" in events
-    assert await stream_size(nats_url) == 3
+    assert await stream_size(nats_url) == 4
 
 
 @pytest.mark.parametrize("variant", [str.upper, str.title, lambda email: f" {email}\t"])
@@ -103,9 +111,9 @@ async def test_an_email_is_taken_whatever_its_case(
 
     body = assert_error(again, 409, "email_taken")
     assert body["error"] == "An account with this email already exists."
-    await stream_events(nats_url, 3)
+    await stream_events(nats_url, 4)
     await asyncio.sleep(0.2)
-    assert await stream_size(nats_url) == 3  # the refused sign-up announced nothing
+    assert await stream_size(nats_url) == 4  # the refused sign-up announced nothing
 
 
 async def test_parallel_sign_ups_with_one_email_make_one_account(

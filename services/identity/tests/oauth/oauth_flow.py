@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from http.cookies import Morsel, SimpleCookie
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-from identity_helpers import Identity
+from identity_helpers import Identity, set_cookies
 from oauth_fake_provider import Dialect, FakeProviders, FakeUser
 
 STATE_COOKIE = "skiff_oauth_state"
@@ -16,16 +15,6 @@ PUBLIC_URL = "http://localhost:8080"  # identity's default SKIFF_PUBLIC_URL
 
 def callback_url(provider: str) -> str:
     return f"{PUBLIC_URL}/api/v1/auth/oauth/{provider}/callback"
-
-
-def set_cookies(response: httpx.Response) -> dict[str, Morsel[str]]:
-    """Every cookie the response sets, by name, with its attributes."""
-    cookies: dict[str, Morsel[str]] = {}
-    for header in response.headers.get_list("set-cookie"):
-        parsed: SimpleCookie = SimpleCookie()
-        parsed.load(header)
-        cookies.update(parsed)
-    return cookies
 
 
 @dataclass

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 from conftest import APP_ORIGIN
-from identity_helpers import Identity, StartIdentity, assert_error
+from identity_helpers import Identity, StartIdentity, assert_error, set_cookies
 from oauth_fake_provider import CLIENTS, FakeProviders, s256
-from oauth_flow import PUBLIC_URL, STATE_COOKIE, OAuthFlow, callback_url, set_cookies
+from oauth_flow import PUBLIC_URL, STATE_COOKIE, OAuthFlow, callback_url
 
 
 async def _pending(database: asyncpg.Connection, state: str) -> asyncpg.Record:

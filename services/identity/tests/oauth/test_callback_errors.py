@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from identity_helpers import StartIdentity, assert_error
+from identity_helpers import StartIdentity, assert_error, set_cookies
 from oauth_fake_provider import FakeProviders, s256
-from oauth_flow import OAuthFlow, callback_url, set_cookies
+from oauth_flow import OAuthFlow, callback_url
 from test_sign_in import provider_user
 
 

@@ -7,10 +7,18 @@ import itertools
 import asyncpg
 import pytest
 from conftest import APP_ORIGIN
-from identity_helpers import PASSWORD, Identity, assert_error, new_email, stream_events, stream_size
+from identity_helpers import (
+    PASSWORD,
+    Identity,
+    assert_error,
+    new_email,
+    set_cookies,
+    stream_events,
+    stream_size,
+)
 from oauth_fake_provider import Dialect, FakeUser
-from oauth_flow import STATE_COOKIE, OAuthFlow, set_cookies
-from skiff_contracts.events.identity import OrganizationCreated, UserRegistered
+from oauth_flow import STATE_COOKIE, OAuthFlow
+from skiff_contracts.events.identity import MembershipChanged, OrganizationCreated, UserRegistered
 
 _ids = itertools.count(4_200_000)
 
@@ -64,11 +72,17 @@ async def test_a_new_verified_email_creates_the_user_like_registration(
     assert organization["name"] == "Grace Hopper's workspace"
     assert await _accounts(database, user["id"]) == [(provider, person.id)]
 
-    events = {event.type: event for event in await stream_events(nats_url, 2)}
+    events = {event.type: event for event in await stream_events(nats_url, 3)}
     registered = events["identity.user.registered"].payload(UserRegistered)
     assert (registered.user_id, registered.email) == (user["id"], person.email)
     created = events["identity.organization.created"].payload(OrganizationCreated)
     assert (created.organization_id, created.owner_user_id) == (organization["id"], user["id"])
+    owner = events["identity.membership.changed"].payload(MembershipChanged)
+    assert (owner.organization_id, owner.user_id, owner.role) == (
+        organization["id"],
+        user["id"],
+        "owner",
+    )
 
 
 async def test_the_new_user_has_no_password_to_log_in_with(
@@ -101,7 +115,7 @@ async def test_success_sets_the_session_cookies_and_forgets_the_state(
     assert int(session["max-age"]) == 900
     refresh = cookies["skiff_refresh"]
     assert refresh["httponly"]
-    assert refresh["path"] == "/api/v1/auth/refresh"
+    assert refresh["path"] == "/api/v1/auth"  # refresh and logout read it
     assert refresh["samesite"].lower() == "strict"
     assert int(cookies[STATE_COOKIE]["max-age"]) == 0
     assert "token" not in response.headers["location"]
@@ -117,14 +131,14 @@ async def test_a_linked_account_signs_in_as_its_user_again(
 ) -> None:
     person = provider_user()
     first = flow.user_id_of(await flow.sign_in("github", person))
-    await stream_events(nats_url, 2)
+    await stream_events(nats_url, 3)
     person.email = new_email("renamed")  # a changed email at the provider changes nothing
 
     again = flow.user_id_of(await flow.sign_in("github", person))
 
     assert again == first
     assert await database.fetchval("select count(*) from identity.users") == 1
-    assert await stream_size(nats_url) == 2
+    assert await stream_size(nats_url) == 3
     row = await database.fetchrow(
         "select email, last_login_at from identity.oauth_accounts where user_id = $1", first
     )

@@ -104,3 +104,25 @@ async def audit_of(database: asyncpg.Connection, org: str) -> list[tuple[str, st
         org,
     )
     return [(r["action"], r["actor_id"], r["target_id"]) for r in rows]
+
+
+async def announced(
+    nats_url: str, organization_id: str, user_id: str, role: str | None
+) -> list[dict[str, Any]]:
+    """Every `identity.membership.changed` so far, once (organization, user, role) is among them.
+
+    Waits for that very event rather than for a count: registrations announce their owner's
+    membership too, so counts depend on how many people a test signed up.
+    """
+    wanted = (organization_id, user_id, role)
+    async with asyncio.timeout(10):
+        while True:
+            events = await stream_events(nats_url, await stream_size(nats_url))
+            changed = [
+                {**msgspec.json.decode(e.data), "_organization_id": e.organization_id}
+                for e in events
+                if e.type == "identity.membership.changed"
+            ]
+            if wanted in [(e["organization_id"], e["user_id"], e["role"]) for e in changed]:
+                return changed
+            await asyncio.sleep(0.05)

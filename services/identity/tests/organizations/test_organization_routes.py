@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 from identity_helpers import assert_error
-from org_helpers import Acme, Orgs, audit_of, events_of
+from org_helpers import Acme, Orgs, announced, audit_of, events_of
 from skiff_kit.internal_token import Principal
 
 ORGS = "/api/v1/organizations"
@@ -31,11 +31,14 @@ async def test_create_makes_the_creator_owner_and_announces_it(
     assert [(e["organization_id"], e["owner_user_id"], e["name"]) for e in created] == [
         (body["id"], ada.id, "Acme Ltd")
     ]
-    changed = await events_of(nats_url, "identity.membership.changed", 1)
-    assert [(e["organization_id"], e["user_id"], e["role"]) for e in changed] == [
-        (body["id"], ada.id, "owner")
+    changed = [
+        e
+        for e in await announced(nats_url, body["id"], ada.id, "owner")
+        if e["organization_id"] == body["id"]
     ]
-    assert changed[0]["_organization_id"] == body["id"]
+    assert [(e["user_id"], e["role"], e["_organization_id"]) for e in changed] == [
+        (ada.id, "owner", body["id"])
+    ]
     assert await audit_of(database, body["id"]) == [("organization.created", ada.id, body["id"])]
 
 
@@ -117,10 +120,10 @@ async def test_delete_is_for_owners_and_ends_everyones_access(
     )
     mine = await orgs.call("GET", ORGS, acme.ada, acme.ada.personal_org)
     assert [o["id"] for o in mine.json()["data"]] == [acme.ada.personal_org]
-    removed = [
-        e for e in await events_of(nats_url, "identity.membership.changed", 8) if e["role"] is None
-    ]
     everyone = {p.id for p in (acme.ada, acme.bob, acme.cy, acme.di)}
+    for person in everyone:
+        changed = await announced(nats_url, acme.id, person, None)
+    removed = [e for e in changed if e["role"] is None]
     assert {e["user_id"] for e in removed} == everyone
     assert {e["organization_id"] for e in removed} == {acme.id}
     assert ("organization.deleted", acme.ada.id, acme.id) in await audit_of(database, acme.id)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
-import nats
-from identity_helpers import Identity
-from nats.js.errors import FetchTimeoutError
-from skiff_contracts import Envelope, EventPayload
-from skiff_contracts.envelope import decode_envelope
+from identity_helpers import Identity, events
+from skiff_contracts import EventPayload
 from skiff_contracts.events.identity import EmailVerificationRequested, PasswordResetRequested
 from skiff_identity.settings import IdentitySettings
 from skiff_kit.db import create_engine, create_session_factory
@@ -36,25 +32,6 @@ async def post(identity: Identity, path: str, body: Any, *, ip: str = IP) -> htt
 
 async def login(identity: Identity, email: str, password: str, *, ip: str = IP) -> httpx.Response:
     return await post(identity, "/api/v1/auth/login", {"email": email, "password": password}, ip=ip)
-
-
-async def events(nats_url: str, subject: str, count: int) -> list[Envelope]:
-    """The first `count` events on `subject` in IDENTITY (fails if they do not come in 10 s)."""
-    connection = await nats.connect(nats_url)
-    try:
-        js = connection.jetstream()
-        subscription = await js.pull_subscribe(subject, stream="IDENTITY")
-        found: list[Envelope] = []
-        async with asyncio.timeout(10):
-            while len(found) < count:
-                try:
-                    messages = await subscription.fetch(count - len(found), timeout=0.5)
-                except FetchTimeoutError:
-                    continue
-                found += [decode_envelope(message.data) for message in messages]
-        return found
-    finally:
-        await connection.close()
 
 
 async def payloads(nats_url: str, kind: type[P], count: int) -> list[P]:

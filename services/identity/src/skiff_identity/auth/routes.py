@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get, post
-from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from skiff_kit.db import DbSession
-from skiff_kit.errors import NotFound, SkiffError, Unauthorized
+from skiff_kit.errors import NotFound, SkiffError, Unauthorized, ValidationFailed
 from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller
 
 from skiff_identity.auth import repository, service
+from skiff_identity.auth.cookies import (
+    RefreshCookie,
+    cleared_cookies,
+    refresh_cookie,
+    session_cookie,
+)
 from skiff_identity.auth.schemas import (
     LoginRequest,
     LoginResponse,
@@ -27,9 +32,6 @@ from skiff_identity.auth.service import Credentials, IssuedSession
 from skiff_identity.models import Organization, User
 from skiff_identity.security import login_guard, verification
 from skiff_identity.security.policy import SecurityPolicy
-from skiff_identity.security.throttle_http import THROTTLE_HANDLERS
-
-SESSION_COOKIE = "skiff_session"
 
 
 def user_out(user: User) -> UserOut:
@@ -52,7 +54,11 @@ def organization_out(organization: Organization) -> OrganizationOut:
     )
 
 
-def _signed_in(user: User, issued: IssuedSession, *, secure: bool) -> Response[LoginResponse]:
+def _signed_in(
+    user: User, issued: IssuedSession, *, secure: bool, refresh_max_age: int | None = None
+) -> Response[LoginResponse]:
+    """The new session in the body and as `skiff_session`; also as `skiff_refresh` when
+    `refresh_max_age` is given (a browser that keeps its refresh token in the cookie)."""
     body = LoginResponse(
         user=user_out(user),
         session=SessionOut(
@@ -61,16 +67,17 @@ def _signed_in(user: User, issued: IssuedSession, *, secure: bool) -> Response[L
             expires_in=issued.expires_in,
         ),
     )
-    cookie = Cookie(
-        key=SESSION_COOKIE,
-        value=issued.access_token,
-        max_age=issued.expires_in,
-        path="/",
-        httponly=True,
-        secure=secure,
-        samesite="lax",
+    cookies = [session_cookie(issued, secure=secure)]
+    if refresh_max_age is not None:
+        cookies.append(refresh_cookie(issued, max_age=refresh_max_age, secure=secure))
+    return Response(body, status_code=200, cookies=cookies)
+
+
+def _refresh_token_required() -> ValidationFailed:
+    return ValidationFailed(
+        "Validation failed: refresh_token is required (in the body or the skiff_refresh cookie)",
+        details={"fields": [{"field": "refresh_token", "message": "is required"}]},
     )
-    return Response(body, status_code=200, cookies=[cookie])
 
 
 class AuthController(Controller):
@@ -97,7 +104,7 @@ class AuthController(Controller):
         )
         return RegisterResponse(user=user_out(user), organization=organization_out(organization))
 
-    @post("/login", exception_handlers=THROTTLE_HANDLERS)
+    @post("/login")
     async def login(
         self,
         data: JSONBody[LoginRequest],
@@ -125,14 +132,22 @@ class AuthController(Controller):
     @post("/refresh")
     async def refresh(
         self,
-        data: JSONBody[RefreshRequest],
         caller: GatewayCaller,
         db_session: DbSession,
         credentials: NamedDependency[Credentials],
         cookie_secure: NamedDependency[bool],
+        data: JSONBody[RefreshRequest | None] = None,
+        cookie_token: RefreshCookie = None,
     ) -> Response[LoginResponse]:
-        """Trade a refresh token for a new pair; a reused token revokes its whole family."""
-        result = await service.refresh(db_session, data.refresh_token, credentials=credentials)
+        """Trade a refresh token (body, else `skiff_refresh` cookie) for a new pair.
+
+        A reused token revokes its whole family. A request that came with the cookie gets the
+        rotated token in it too.
+        """
+        token = (data.refresh_token if data else None) or cookie_token
+        if not token:
+            raise _refresh_token_required()
+        result = await service.refresh(db_session, token, credentials=credentials)
         if result is None:
             await db_session.commit()  # keep the family revoked although the request fails
             raise Unauthorized(
@@ -140,24 +155,33 @@ class AuthController(Controller):
                 code="refresh_token_reused",
             )
         user, issued = result
-        return _signed_in(user, issued, secure=cookie_secure)
+        # A browser holding the cookie gets the rotated token there too, or its next
+        # refresh would present the spent one and end the whole family.
+        max_age = int(credentials.refresh_ttl.total_seconds()) if cookie_token else None
+        return _signed_in(user, issued, secure=cookie_secure, refresh_max_age=max_age)
 
     @post("/logout", status_code=200)
     async def logout(
-        self, data: JSONBody[LogoutRequest], principal: CurrentPrincipal, db_session: DbSession
+        self,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        cookie_secure: NamedDependency[bool],
+        data: JSONBody[LogoutRequest | None] = None,
+        cookie_token: RefreshCookie = None,
     ) -> Response[dict[str, bool]]:
-        """End this session (send its refresh token) or every session (`all_devices`)."""
+        """End this session (its refresh token from the body or cookie) or all (`all_devices`)."""
         if principal.user_id is None:
             raise Unauthorized("Only a signed-in user can log out.", code="user_required")
+        body = data or LogoutRequest()
         await service.logout(
             db_session,
             user_id=principal.user_id,
-            refresh_token=data.refresh_token,
-            all_devices=data.all_devices,
+            refresh_token=body.refresh_token or cookie_token,
+            all_devices=body.all_devices,
         )
-        response = Response({"logged_out": True}, status_code=200)
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        return Response(
+            {"logged_out": True}, status_code=200, cookies=cleared_cookies(secure=cookie_secure)
+        )
 
     @get("/me")
     async def me(self, principal: CurrentPrincipal, db_session: DbSession) -> MeResponse:

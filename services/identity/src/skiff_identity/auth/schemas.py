@@ -26,11 +26,13 @@ class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RefreshRequest(msgspec.Struct, forbid_unknown_fields=True):
-    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+    """The token may instead come in the `skiff_refresh` cookie (the body wins)."""
+
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=512)] | None = None
 
 
 class LogoutRequest(msgspec.Struct, forbid_unknown_fields=True):
-    refresh_token: str | None = None
+    refresh_token: Annotated[str, msgspec.Meta(max_length=512)] | None = None
     all_devices: bool = False
 
 

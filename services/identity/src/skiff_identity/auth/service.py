@@ -20,6 +20,7 @@ from skiff_identity.auth.schemas import LoginRequest, RegisterRequest
 from skiff_identity.auth.tokens import AccessTokens, hash_refresh_token, new_refresh_token
 from skiff_identity.auth.validation import check_registration, normalize_email
 from skiff_identity.models import Membership, Organization, RefreshToken, User
+from skiff_identity.organizations.acting import announce_membership
 from skiff_identity.outbox import OUTBOX
 from skiff_identity.security import locks
 
@@ -103,6 +104,10 @@ async def register(
         subject=organization.id,
         organization_id=organization.id,
     )
+    # Like every other membership change, so consumers of memberships need no special case.
+    await announce_membership(
+        session, organization_id=organization.id, user_id=user.id, role="owner", now=now
+    )
     return user, organization
 
 
@@ -173,10 +178,11 @@ async def refresh(
 async def logout(
     session: AsyncSession, *, user_id: str, refresh_token: str | None, all_devices: bool
 ) -> None:
-    """End one session (its refresh family) or every session of the user."""
+    """End one session (its refresh family), or every session of the user: then gateways
+    also refuse their access tokens at once (`identity.session.revoked`)."""
     now = datetime.now(UTC)
     if all_devices:
-        await repository.revoke_all_of_user(session, user_id, now=now)
+        await locks.end_sessions(session, user_id, reason="logout_all_devices", now=now)
         return
     if refresh_token:
         row = await repository.refresh_token_for_update(session, hash_refresh_token(refresh_token))

@@ -14,14 +14,12 @@ from skiff_kit.db import DbSession
 from skiff_kit.errors import BadRequest
 from skiff_kit.internal_token import GatewayCaller
 
-from skiff_identity.auth.routes import SESSION_COOKIE
-from skiff_identity.auth.service import Credentials, IssuedSession
+from skiff_identity.auth.cookies import refresh_cookie, session_cookie
+from skiff_identity.auth.service import Credentials
 from skiff_identity.oauth import exchange, linking, service
 from skiff_identity.oauth.providers import OAuthConfig, Provider
 
 STATE_COOKIE = "skiff_oauth_state"
-REFRESH_COOKIE = "skiff_refresh"
-REFRESH_PATH = "/api/v1/auth/refresh"
 NO_STORE = {"cache-control": "no-store"}
 ProviderPath = Annotated[str, PathParameter(max_length=20)]
 QueryText = Annotated[str | None, QueryParameter(max_length=2048)]
@@ -39,30 +37,6 @@ def _state_cookie(provider: Provider, value: str, *, max_age: int, secure: bool)
         secure=secure,
         samesite="lax",
     )
-
-
-def _session_cookies(issued: IssuedSession, *, refresh_max_age: int, secure: bool) -> list[Cookie]:
-    """`skiff_session` exactly as login sets it, and the refresh token for `/auth/refresh` only."""
-    return [
-        Cookie(
-            key=SESSION_COOKIE,
-            value=issued.access_token,
-            max_age=issued.expires_in,
-            path="/",
-            httponly=True,
-            secure=secure,
-            samesite="lax",
-        ),
-        Cookie(
-            key=REFRESH_COOKIE,
-            value=issued.refresh_token,
-            max_age=refresh_max_age,
-            path=REFRESH_PATH,
-            httponly=True,
-            secure=secure,
-            samesite="strict",
-        ),
-    ]
 
 
 class OAuthController(Controller):
@@ -139,6 +113,9 @@ class OAuthController(Controller):
             caller=caller,
         )
         refresh_max_age = int(credentials.refresh_ttl.total_seconds())
-        cookies = _session_cookies(issued, refresh_max_age=refresh_max_age, secure=cookie_secure)
-        cookies.append(_state_cookie(chosen, "", max_age=0, secure=cookie_secure))
+        cookies = [
+            session_cookie(issued, secure=cookie_secure),
+            refresh_cookie(issued, max_age=refresh_max_age, secure=cookie_secure),
+            _state_cookie(chosen, "", max_age=0, secure=cookie_secure),
+        ]
         return Redirect(pending.redirect_to, status_code=302, cookies=cookies, headers=NO_STORE)

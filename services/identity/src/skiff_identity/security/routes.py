@@ -27,7 +27,6 @@ from skiff_identity.security.schemas import (
     VerifyEmailRequest,
     VerifyEmailResponse,
 )
-from skiff_identity.security.throttle_http import THROTTLE_HANDLERS
 
 
 async def _guess_counted(
@@ -45,7 +44,6 @@ class AccountSecurityController(Controller):
 
     path = "/api/v1/auth"
     tags = ["auth"]
-    exception_handlers = THROTTLE_HANDLERS
 
     @post("/verify-email", status_code=200)
     async def verify_email(

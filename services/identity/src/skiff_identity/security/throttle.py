@@ -62,6 +62,7 @@ class TooManyAttempts(TooManyRequests):
         super().__init__(
             f"Too many attempts. Try again in {retry_after} seconds.",
             details={"retry_after": retry_after, "scope": scope},
+            headers={"Retry-After": str(retry_after)},
         )
         self.retry_after = retry_after
 

@@ -1,0 +1,1 @@
+"""A session's file routes go to the sandbox-runner that holds it (KV `sandbox-placement`)."""
