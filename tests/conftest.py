@@ -39,6 +39,7 @@ def stack_config(database: TestDatabase, nats_url: str, log_dir: Path) -> StackC
         nats_url=nats_url,
         secrets=secrets,
         log_dir=log_dir,
+        sandbox_dir=log_dir.parent / "sandboxes",
         ports=free_ports(),
         restart=RestartPolicy(enabled=False),
         extra_env={**FAST_PASSWORDS, **LOAD_TEST_LIMITS},

@@ -126,9 +126,10 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> Response[E
     )
 
 
-# PostgreSQL's "character not in repertoire": text with a NUL (\u0000), which JSON allows and
-# PostgreSQL text cannot store. It is the client's input, so a 400, whatever route it reached.
-_NUL_IN_TEXT = "22021"
+# Text with a NUL (\u0000), which JSON allows and PostgreSQL cannot store: "character not in
+# repertoire" in text columns, "untranslatable character" in JSONB. It is the client's input,
+# so a 400, whatever route it reached.
+_NUL_IN_TEXT = frozenset({"22021", "22P05"})
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -146,7 +147,7 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 def handle_internal(request: AnyRequest, exc: Exception) -> Response[ErrorBody]:
     """Anything unexpected: logged with its traceback, answered 500 without internals."""
-    if _sqlstate(exc) == _NUL_IN_TEXT:
+    if _sqlstate(exc) in _NUL_IN_TEXT:
         return error_response(
             request,
             status_code=400,

@@ -63,12 +63,12 @@ async def test_upload_list_download_and_delete(
 
     listing = await runner.get(files(session), params={"path": "/src"}, headers=headers)
     assert listing.status_code == 200
-    assert [(e["name"], e["type"]) for e in listing.json()["entries"]] == [("app", "dir")]
+    assert [(e["name"], e["type"]) for e in listing.json()["data"]] == [("app", "dir")]
 
     tree = await runner.get(
         files(session), params={"path": "/", "recursive": "true"}, headers=headers
     )
-    assert [e["path"] for e in tree.json()["entries"]] == [
+    assert [e["path"] for e in tree.json()["data"]] == [
         "/src",
         "/src/app",
         "/src/app/main.py",
@@ -85,7 +85,7 @@ async def test_upload_list_download_and_delete(
     deleted = await runner.delete(files(session), params={"path": "src"}, headers=headers)
     assert deleted.status_code == 204
     empty = await runner.get(files(session), headers=headers)
-    assert empty.json()["entries"] == []
+    assert empty.json()["data"] == []
     gone = await runner.get(
         files(session, "files/content"), params={"path": "src/app/main.py"}, headers=headers
     )
@@ -108,7 +108,7 @@ async def test_a_multipart_upload_writes_every_file_into_the_directory(
         headers=headers,
     )
     assert response.status_code == 201, response.text
-    assert [e["path"] for e in response.json()["entries"]] == [
+    assert [e["path"] for e in response.json()["data"]] == [
         "/uploads/a.txt",
         "/uploads/nested/b.bin",
     ]
@@ -178,7 +178,7 @@ async def test_an_upload_over_the_limit_is_413(
         assert_error(too_big, 413, "payload_too_large")
 
         listing = await client.get(files(session), headers=headers)
-        assert listing.json()["entries"] == []  # nothing half-written is left behind
+        assert listing.json()["data"] == []  # nothing half-written is left behind
 
         multipart = await client.post(
             files(session),
@@ -261,7 +261,7 @@ async def test_a_streamed_upload_is_counted_as_it_arrives(
             )
             assert_error(large, 413, "payload_too_large")
             listing = await client.get(files(session), headers=headers)
-            assert [e["name"] for e in listing.json()["entries"]] == ["ok"]
+            assert [e["name"] for e in listing.json()["data"]] == ["ok"]
     finally:
         server.should_exit = True
         await serving

@@ -110,7 +110,7 @@ class DockerProcess:
 
     async def _inspect_until(self, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
         """Inspect the exec until `done(info)`, backing off; None if the exec is gone."""
-        delay = 0.01
+        delay = 0.002  # an exec usually reports its end within a few ms of its output's EOF
         while True:
             try:
                 info = await self._exec.inspect()

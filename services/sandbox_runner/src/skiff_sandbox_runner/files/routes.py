@@ -69,9 +69,9 @@ class FilesController(Controller):
                 tree = await workspace.tree(
                     space.root, path, max_entries=runtime.settings.tree_entry_limit
                 )
-                return FileListing(path=shown, entries=tree.entries, truncated=tree.truncated)
+                return FileListing(path=shown, data=tree.entries, truncated=tree.truncated)
             entries = await workspace.list_dir(space.root, path)
-        return FileListing(path=shown, entries=entries, truncated=False)
+        return FileListing(path=shown, data=entries, truncated=False)
 
     @get("/files/content")
     async def download(
@@ -140,7 +140,7 @@ class FilesController(Controller):
                     continue
                 target = "/".join((*directory, *workspace.parse_path(part.filename)))
                 written.append(await _write(space, target, parts.body(), limit))
-        return Uploaded(entries=written)
+        return Uploaded(data=written)
 
     @delete("/files")
     async def remove(

@@ -50,6 +50,8 @@ async def _end(rt: Runtime, held: Held, ending: Ending) -> None:
         await rt.backend.remove(held.sandbox)
     except BackendError as exc:
         log.warning("sandbox removal failed", session_id=held.session_id, reason=exc.reason)
+    except Exception:  # the end is recorded whatever the engine says (a foreign handle, ...)
+        log.exception("sandbox removal crashed", session_id=held.session_id)
     now = utcnow()
     seconds = held.active_seconds(now)
     async with rt.sessions() as session, session.begin():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import structlog
@@ -55,8 +56,23 @@ async def exec_task(rt: Runtime, request: ExecRequest) -> ExecAccepted:
         return ExecAccepted(task_id=request.task_id, started_at=known.started_at)
     if held.status != "running":
         raise ReplyError(SESSION_NOT_RUNNING, f"session {request.session_id} is {held.status}")
-    process, error = await _spawn(rt, held, request)
     started_at = utcnow()
+    # The process starts while its row is written: both are on the task's critical path.
+    spawned, recorded = await asyncio.gather(
+        _spawn(rt, held, request),
+        _record_start(rt, request, started_at),
+        return_exceptions=True,
+    )
+    if isinstance(spawned, BaseException):
+        raise spawned
+    process, error = spawned
+    if isinstance(recorded, BaseException):
+        if process is not None:
+            await process.kill()
+        if isinstance(recorded, IntegrityError):
+            # The same task was started concurrently: keep that one.
+            return ExecAccepted(task_id=request.task_id, started_at=started_at)
+        raise recorded
     run = TaskRun(
         request,
         process=process,
@@ -67,19 +83,6 @@ async def exec_task(rt: Runtime, request: ExecRequest) -> ExecAccepted:
         finished=lambda run, outcome: _finished(rt, held, run, outcome),
     )
     held.tasks[request.task_id] = run
-    try:
-        await _record_start(rt, request, started_at)
-    except IntegrityError:
-        # The same task was started concurrently: keep that one.
-        held.tasks.pop(request.task_id, None)
-        if process is not None:
-            await process.kill()
-        return ExecAccepted(task_id=request.task_id, started_at=started_at)
-    except BaseException:
-        held.tasks.pop(request.task_id, None)
-        if process is not None:
-            await process.kill()
-        raise
     held.touch(started_at)
     run.start()
     return ExecAccepted(task_id=request.task_id, started_at=started_at)
@@ -125,33 +128,37 @@ async def _record_start(rt: Runtime, request: ExecRequest, started_at: datetime)
 async def _finished(rt: Runtime, held: Held, run: TaskRun, outcome: Outcome) -> None:
     """Record the outcome (row + `sandbox.task.completed`), then the final live status."""
     request = run.request
+    final = LiveEvent(
+        kind="status",
+        session_id=request.session_id,
+        task_id=request.task_id,
+        status=outcome.status,
+        exit_code=outcome.exit_code,
+        error=outcome.error,
+        duration_ms=outcome.duration_ms,
+        truncated=outcome.truncated,
+        at=outcome.finished_at,
+    )
     try:
-        async with rt.sessions() as session, session.begin():
-            await repository.finish_task(
-                session, request.task_id, status=outcome.status, finished_at=outcome.finished_at
-            )
-            await OUTBOX.record(
-                session,
-                completed_event(request, outcome),
-                subject=request.task_id,
-                organization_id=request.organization_id,
-            )
+        # The live status goes out while the outcome commits: a waiting client need not wait
+        # for the disk. If the commit fails, the row becomes "runner restarted" on next start.
+        await asyncio.gather(_record_outcome(rt, request, outcome), rt.live.publish(final))
     finally:
         held.tasks.pop(request.task_id, None)
         held.touch(outcome.finished_at)
-    await rt.live.publish(
-        LiveEvent(
-            kind="status",
-            session_id=request.session_id,
-            task_id=request.task_id,
-            status=outcome.status,
-            exit_code=outcome.exit_code,
-            error=outcome.error,
-            duration_ms=outcome.duration_ms,
-            truncated=outcome.truncated,
-            at=outcome.finished_at,
+
+
+async def _record_outcome(rt: Runtime, request: ExecRequest, outcome: Outcome) -> None:
+    async with rt.sessions() as session, session.begin():
+        await repository.finish_task(
+            session, request.task_id, status=outcome.status, finished_at=outcome.finished_at
         )
-    )
+        await OUTBOX.record(
+            session,
+            completed_event(request, outcome),
+            subject=request.task_id,
+            organization_id=request.organization_id,
+        )
 
 
 def completed_event(request: ExecRequest, outcome: Outcome) -> TaskCompleted:

@@ -1,0 +1,1 @@
+"""The LIVE stream: announcing session status, and following it (SSE, WebSocket)."""

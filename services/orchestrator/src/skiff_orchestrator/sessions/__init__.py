@@ -1,0 +1,1 @@
+"""Sandbox sessions: their records, statuses and public routes."""

@@ -1,0 +1,1 @@
+"""Tasks: commands run in a session, their records and routes."""

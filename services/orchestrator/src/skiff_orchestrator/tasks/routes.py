@@ -1,0 +1,109 @@
+"""Task routes: run a command in a session (optionally waiting), list, show and cancel tasks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Response, get, post
+from litestar.params import JSONBody, QueryParameter
+from skiff_contracts.live import task_subject
+from skiff_kit.db import DbSession
+from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
+
+from skiff_orchestrator.access import may_read, may_write
+from skiff_orchestrator.live.feed import live_feed
+from skiff_orchestrator.params import SessionId, TaskId
+from skiff_orchestrator.runtime import CurrentRuntime
+from skiff_orchestrator.sessions import service as sessions
+from skiff_orchestrator.tasks import repository, service
+from skiff_orchestrator.tasks.presenter import task_out, task_summary
+from skiff_orchestrator.tasks.schemas import CreateTask, TaskOut, TaskSummary
+from skiff_orchestrator.tasks.validation import task_spec
+from skiff_orchestrator.tasks.waiting import result_of
+
+
+class SessionTasksController(Controller):
+    path = "/api/v1/sessions/{session_id:str}/tasks"
+    tags = ["tasks"]
+
+    @post("/", status_code=202)
+    async def run(
+        self,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        runtime: CurrentRuntime,
+        session_id: SessionId,
+        data: JSONBody[CreateTask],
+        wait: Annotated[bool, QueryParameter(description="Answer when the task ended.")] = False,
+    ) -> Response[Any]:
+        """Run a command in the session (202 queued; with `?wait=true`, 200 and its result)."""
+        may_write(principal)
+        spec = task_spec(data, runtime.settings)
+        session = await sessions.get(db_session, principal.organization_id, session_id)
+        task = await service.queue(db_session, principal=principal, session=session, spec=spec)
+        await db_session.commit()
+        queued = task_out(task)
+        if not wait:
+            await service.dispatch(db_session, runtime.runners(), session, task, spec)
+            return Response(queued, status_code=202)
+        nc = runtime.nats
+        async with live_feed(nc, task_subject(session.id, task.id), after=None) as feed:
+            await service.dispatch(db_session, runtime.runners(), session, task, spec)
+            result = await result_of(
+                feed,
+                task.id,
+                within=spec.timeout_seconds + runtime.settings.task_wait_margin_seconds,
+                poll=runtime.settings.stream_heartbeat_seconds,
+                output_limit=runtime.settings.task_output_limit_bytes,
+                load=lambda: runtime.load_task(task.id),
+            )
+        if result is None:  # still running: where it stands, as without `wait`
+            current = await runtime.load_task(task.id)
+            return Response(task_out(current) if current else queued, status_code=202)
+        return Response(result, status_code=200)
+
+    @get("/")
+    async def list_tasks(
+        self,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        session_id: SessionId,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    ) -> Page[TaskSummary]:
+        """The session's tasks, newest first (without their output)."""
+        may_read(principal)
+        session = await sessions.get(db_session, principal.organization_id, session_id)
+        rows = await repository.page_of_session(
+            db_session, session.id, before_id=decode_cursor(cursor), limit=limit + 1
+        )
+        return page_of(rows, limit=limit, to_item=task_summary, id_of=lambda row: row.id)
+
+
+class TasksController(Controller):
+    path = "/api/v1/tasks"
+    tags = ["tasks"]
+
+    @get("/{task_id:str}")
+    async def show(
+        self, principal: CurrentPrincipal, db_session: DbSession, task_id: TaskId
+    ) -> TaskOut:
+        """One task: status, exit code, bounded output, timings."""
+        may_read(principal)
+        return task_out(await service.get(db_session, principal.organization_id, task_id))
+
+    @post("/{task_id:str}/cancel", status_code=202)
+    async def cancel(
+        self,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        runtime: CurrentRuntime,
+        task_id: TaskId,
+    ) -> TaskOut:
+        """Signal the task's process; its final status (`cancelled`) follows."""
+        may_write(principal)
+        task = await service.get(db_session, principal.organization_id, task_id)
+        await service.cancel(db_session, runtime.runners(), task)
+        current = await runtime.load_task(task.id)
+        return task_out(current or task)
