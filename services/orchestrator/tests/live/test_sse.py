@@ -151,9 +151,10 @@ async def test_a_bad_last_event_id_answers_400(alice: Caller, runner: FakeRunner
     session = await alice.running_session()
     task_id = await _task(alice, session, "echo")
 
-    response = await alice.get(f"{TASKS}/{task_id}/stream", headers={"Last-Event-ID": "abc"})
-
-    assert_error(response, 400, "validation_error")
+    # Not a number, a non-ASCII digit, and a sequence past what JetStream can start after.
+    for bad in ("abc", "\u00b2", "9999999999999999999"):
+        response = await alice.get(f"{TASKS}/{task_id}/stream", params={"last_event_id": bad})
+        assert_error(response, 400, "validation_error")
 
 
 async def _touched(runner: FakeRunner, session_id: str) -> bool:

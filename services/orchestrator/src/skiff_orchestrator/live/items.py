@@ -78,13 +78,17 @@ def rebuilt_from_row(task: Task) -> list[StreamItem]:
     return items
 
 
+_MAX_SEQUENCE = 2**63 - 1
+
+
 def resume_point(header: str | None, query: str | None) -> int | None:
     """`Last-Event-ID` (or `?last_event_id=`): the last LIVE sequence the client saw."""
     raw = header if header not in (None, "") else query
     if raw in (None, ""):
         return None
     assert raw is not None
-    if not raw.isdigit() or len(raw) > 19:
+    # ASCII digits only (str.isdigit takes "²" too), and a sequence JetStream can start after.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= _MAX_SEQUENCE:
         raise ValidationFailed(
             "Last-Event-ID must be an event id from this stream.",
             details={"fields": [{"field": "Last-Event-ID", "message": "must be a number"}]},
