@@ -52,10 +52,16 @@ async def stack(
     e2e_database: TestDatabase, nats_server_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     """The e2e stack, sessions on the local backend; A may hold more live sessions than the
-    default 10 in case clean-ups lag behind the tests."""
-    more_sessions = {"SKIFF_MAX_SESSIONS_PER_ORGANIZATION": "50"}
+    default 10 in case clean-ups lag behind the tests. The matrix makes hundreds of calls a
+    minute with one key and one user: limits are raised (as a load test would) so a fast
+    machine sees authorization answers, not 429s (rate limits have their own tests)."""
+    settings = {
+        "SKIFF_MAX_SESSIONS_PER_ORGANIZATION": "50",
+        "SKIFF_RATELIMIT_KEY_PER_MINUTE": "1000000",
+        "SKIFF_RATELIMIT_USER_PER_HOUR": "1000000",
+    }
     directory = tmp_path_factory.mktemp("matrix")
-    async with running_stack(e2e_database, nats_server_url, directory, more_sessions) as running:
+    async with running_stack(e2e_database, nats_server_url, directory, settings) as running:
         yield running
 
 
