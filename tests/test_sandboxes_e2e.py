@@ -117,11 +117,17 @@ async def test_a_session_runs_commands_and_files_and_is_billed(user: httpx.Async
     stopped = await user.delete(f"{SESSIONS}/{sid}")
     assert stopped.status_code in (200, 202, 204)
 
+    seen: list[dict[str, Any]] = []
+
     async def billed() -> dict[str, Any] | None:
         body: dict[str, Any] = (await user.get(f"{SESSIONS}/{sid}")).json()
+        seen.append(body)
         return body if body["status"] == "stopped" and body["credits_used"] >= 1 else None
 
-    final = await eventually(billed, within=30)
+    try:
+        final = await eventually(billed, within=30)
+    except AssertionError as exc:  # say which half (the stop or the charge) never came
+        raise AssertionError(f"{exc}; last seen: {seen[-1]}") from None
     assert final["credits_used"] == 1  # well under a minute: one started container-minute
     balance = (await user.get("/api/v1/credits/balance")).json()
     assert balance["credits"] == 99
