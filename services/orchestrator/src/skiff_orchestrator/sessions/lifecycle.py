@@ -107,7 +107,9 @@ def paused(session: Session, *, at: datetime) -> None:
 def resumed(session: Session, *, at: datetime) -> None:
     if session.status == "running":  # already: remember it, so an older pause stays old
         session.status_changed_at = max(session.status_changed_at, at)
-    if session.status != "paused" or at < session.status_changed_at:
+    # From `starting` too: a resume proves the sandbox runs, even if its start event comes late
+    # (a redelivered event is applied after the ones behind it).
+    if session.status not in ("starting", "paused") or at < session.status_changed_at:
         return
     session.status = "running"
     session.status_changed_at = at
