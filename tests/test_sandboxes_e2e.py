@@ -15,6 +15,7 @@ import tarfile
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiodocker
 import httpx
 import pytest
 from skiff_cli.supervisor import Stack
@@ -25,6 +26,7 @@ from tests.conftest import eventually, stack_config
 from tests.users import bearer, register
 
 SESSIONS = "/api/v1/sessions"
+RUNNER_ID = "e2e-runner"
 
 
 @pytest.fixture(scope="module", params=["local", pytest.param("docker", marks=pytest.mark.docker)])
@@ -55,12 +57,26 @@ async def stack(
     config = stack_config(backend_database, nats_server_url, tmp_path_factory.mktemp("logs"))
     config = dataclasses.replace(
         config,
-        extra_env={**config.extra_env, "SKIFF_BACKEND": backend, "SKIFF_RUNNER_ID": "e2e-runner"},
+        extra_env={**config.extra_env, "SKIFF_BACKEND": backend, "SKIFF_RUNNER_ID": RUNNER_ID},
     )
     running = Stack(config)
     await asyncio.to_thread(running.start)
     yield running
     await asyncio.to_thread(running.stop)
+    if backend == "docker":  # a stopped runner leaves its sandboxes for adoption: clear them
+        await remove_containers_of(RUNNER_ID)
+
+
+async def remove_containers_of(runner_id: str) -> None:
+    """Delete every container of `runner_id` (the stack is gone; nobody will adopt them)."""
+    docker = aiodocker.Docker()
+    try:
+        for container in await docker.containers.list(
+            all=True, filters={"label": [f"skiff.runner={runner_id}"]}
+        ):
+            await container.delete(force=True)
+    finally:
+        await docker.close()
 
 
 @pytest.fixture

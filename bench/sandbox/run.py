@@ -190,7 +190,8 @@ async def measure(base_url: str, rounds: int, scratch: Path) -> dict[str, list[f
     client = await signed_in(base_url)
     docker = aiodocker.Docker()
     try:
-        await create_until_running(client, COLD_MEMORY_MB)  # warm-up: imports, connections
+        _, warm_up = await create_until_running(client, COLD_MEMORY_MB)  # imports, connections
+        await client.delete(f"/api/v1/sessions/{warm_up}")
         for i in range(rounds):
             seconds, cold_id = await create_until_running(client, COLD_MEMORY_MB)
             results["cold"].append(seconds)
