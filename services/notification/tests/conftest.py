@@ -12,54 +12,22 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nats.js import JetStreamContext
 from skiff_contracts import new_id
-from skiff_kit.db import create_engine, create_session_factory
 from skiff_messaging.streams import ensure_streams
 from skiff_notification.app import create
 from skiff_notification.settings import NotificationSettings
-from skiff_testing.databases import create_database, drop_database
-from skiff_testing.services import GatewaySigner, migrated_schema
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from skiff_testing.schema_fixtures import schema_fixtures
+from skiff_testing.services import GatewaySigner
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from notification_support import Inbox, InboxOf
-from skiff_testing.bus import empty_schema
 
 SCHEMA = "notification"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
-@pytest.fixture(scope="session")
-async def migrated_database(postgres_admin_dsn: str) -> AsyncIterator[str]:
-    """One database per run with the `notification` schema migrated; the URL of its own role.
-
-    CREATE DATABASE costs about half a second, so tests share this one and each starts by
-    emptying it (`database_url`) instead of getting a fresh one.
-    """
-    database = await create_database(postgres_admin_dsn)
-    url = await migrated_schema(database, schema=SCHEMA, migrations=MIGRATIONS)
-    yield url
-    await drop_database(database)
-
-
-@pytest.fixture
-async def database_url(migrated_database: str) -> str:
-    """The migrated `notification` schema with every table empty."""
-    await empty_schema(migrated_database, SCHEMA)
-    return migrated_database
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine as notification's role, on its schema (to arrange rows and to look at them)."""
-    engine = create_engine(database_url, schema=SCHEMA, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
+migrated_database, database_url, engine, sessions = schema_fixtures(SCHEMA, MIGRATIONS)
 
 
 @pytest.fixture

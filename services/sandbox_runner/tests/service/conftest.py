@@ -18,14 +18,11 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from skiff_contracts import new_id
-from skiff_kit.db import create_engine, create_session_factory
 from skiff_messaging.streams import ensure_live_stream, ensure_streams
 from skiff_sandbox_runner.app import create
 from skiff_sandbox_runner.settings import SandboxRunnerSettings
-from skiff_testing.bus import empty_schema
-from skiff_testing.databases import create_database, drop_database
-from skiff_testing.services import GatewaySigner, migrated_schema
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from skiff_testing.schema_fixtures import schema_fixtures
+from skiff_testing.services import GatewaySigner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -33,31 +30,7 @@ SCHEMA = "sandbox"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-@pytest.fixture(scope="session")
-async def migrated_database(postgres_admin_dsn: str) -> AsyncIterator[str]:
-    """One database per run with the `sandbox` schema migrated; the URL of the runner's role."""
-    database = await create_database(postgres_admin_dsn)
-    url = await migrated_schema(database, schema=SCHEMA, migrations=MIGRATIONS)
-    yield url
-    await drop_database(database)
-
-
-@pytest.fixture
-async def database_url(migrated_database: str) -> str:
-    await empty_schema(migrated_database, SCHEMA)
-    return migrated_database
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url, schema=SCHEMA, pool_size=2)
-    yield engine
-    await engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return create_session_factory(engine)
+migrated_database, database_url, engine, sessions = schema_fixtures(SCHEMA, MIGRATIONS)
 
 
 @pytest.fixture
