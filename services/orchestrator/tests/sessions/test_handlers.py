@@ -58,6 +58,7 @@ async def test_a_stop_arriving_before_the_start_leaves_the_session_stopped(
     assert session["status"] == "stopped"
     assert session["stop_reason"] == "idle_timeout"
     assert session["running_seconds"] == 61.0
+    assert session["runner_id"] == RUNNER  # known from the stop, though the start came late
 
 
 async def test_failed_is_final_and_a_repeated_event_changes_nothing(

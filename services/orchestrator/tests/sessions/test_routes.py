@@ -109,6 +109,11 @@ async def test_a_stop_asked_before_the_runner_started_it_is_repeated_to_that_run
         session_id = (await alice.post(SESSIONS)).json()["id"]
         assert (await alice.delete(f"{SESSIONS}/{session_id}")).json()["status"] == "stopping"
 
+        async def stop_seen() -> bool:
+            return bool(slow.stop_requests)
+
+        await eventually(stop_seen, what="the unaddressed stop at the runner")
+
         await slow.start_session(session_id, alice.org)  # it started anyway
 
         stopped = await alice.session_in(session_id, "stopped")

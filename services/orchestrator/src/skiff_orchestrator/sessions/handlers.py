@@ -56,6 +56,7 @@ async def on_stopped(db_session: AsyncSession, _: Envelope, event: SandboxStoppe
         await lifecycle.stopped(
             db_session,
             session,
+            runner_id=event.runner_id,
             reason=event.reason,
             active_seconds=event.active_seconds,
             at=event.stopped_at,
@@ -64,7 +65,9 @@ async def on_stopped(db_session: AsyncSession, _: Envelope, event: SandboxStoppe
 
 async def on_failed(db_session: AsyncSession, _: Envelope, event: SandboxFailed) -> None:
     if session := await _session(db_session, event.session_id):
-        await lifecycle.sandbox_failed(db_session, session, reason=event.reason, at=event.failed_at)
+        await lifecycle.sandbox_failed(
+            db_session, session, runner_id=event.runner_id, reason=event.reason, at=event.failed_at
+        )
 
 
 async def on_usage_charged(db_session: AsyncSession, _: Envelope, event: UsageCharged) -> None:

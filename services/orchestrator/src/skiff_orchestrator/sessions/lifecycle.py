@@ -121,22 +121,31 @@ async def stopped(
     db_session: AsyncSession,
     session: Session,
     *,
+    runner_id: str | None,
     reason: str,
     active_seconds: float,
     at: datetime,
 ) -> None:
     if is_terminal(session):
         return
+    # The stop can overtake the start event (a stop sent before the runner held it).
+    session.runner_id = session.runner_id or runner_id
     await _end(db_session, session, "stopped", at=at)
     session.active_seconds = active_seconds
     session.stop_reason = reason
 
 
 async def sandbox_failed(
-    db_session: AsyncSession, session: Session, *, reason: str, at: datetime
+    db_session: AsyncSession,
+    session: Session,
+    *,
+    runner_id: str | None,
+    reason: str,
+    at: datetime,
 ) -> None:
     if is_terminal(session):
         return
+    session.runner_id = session.runner_id or runner_id
     await _end(db_session, session, "failed", at=at)
     session.failure_reason = reason
 
