@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from messaging_helpers import CHANNEL, SCHEMA, Pinged, ServiceDb
 from nats.js import JetStreamContext
-from skiff_messaging import EventConsumer, OutboxRelay
+from skiff_messaging import EventConsumer, OutboxRelay, connect
+from skiff_messaging.connection import drain_then_close
 
 
 async def ignore(*_args: Any) -> None:
@@ -34,3 +36,23 @@ async def test_cancelling_at_any_moment_stops_relay_and_consumer(
             task.cancel()
         _, pending = await asyncio.wait(tasks, timeout=3)
         assert not pending, f"still running {moment * 0.5} ms after start + 3 s after cancel"
+
+
+async def test_a_subscription_nobody_reads_does_not_hold_the_shutdown(nats_url: str) -> None:
+    """nats-py's drain waits for queued messages to be taken; the close must not wait 30 s."""
+    nc = await connect(nats_url, name="shutdown-test")
+    forgotten = await nc.subscribe("forgotten.reader")  # an iterator nobody calls any more
+    for _ in range(3):
+        await nc.publish("forgotten.reader", b"unread")
+    await nc.flush()
+    for _ in range(200):  # the server sends them back to us a moment later
+        if forgotten.pending_msgs == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert forgotten.pending_msgs == 3
+
+    started = time.monotonic()
+    await drain_then_close(nc, within=0.5)
+
+    assert nc.is_closed
+    assert time.monotonic() - started < 3

@@ -144,6 +144,10 @@ async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, 10)
+        if thread.is_alive():  # a server left running would serve (and consume) for later tests
+            server.force_exit = True
+            await asyncio.to_thread(thread.join, 10)
+            raise RuntimeError(f"the server on port {port} did not stop within 10 s")
 
 
 async def raw_request(base_url: str, target: str) -> tuple[int, bytes]:

@@ -45,6 +45,10 @@ async def serving(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, 10)
+        if thread.is_alive():  # a server left running would serve (and consume) for later tests
+            server.force_exit = True
+            await asyncio.to_thread(thread.join, 10)
+            raise RuntimeError(f"the orchestrator on port {port} did not stop within 10 s")
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +14,7 @@ from sandbox_fakes import FakeRunner
 from skiff_contracts import new_id
 from skiff_contracts.events.orchestrator import SessionFailed
 from skiff_orchestrator.models import Session, Task
+from skiff_orchestrator.reaper import Reaper
 from skiff_testing.bus import stream_envelopes
 from skiff_testing.services import GatewaySigner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -126,3 +129,39 @@ async def _queued_task_left_by_a_crash(sessions: async_sessionmaker[AsyncSession
             )
         )
     return task_id
+
+
+class _EndOfTest(BaseException):
+    """Ends a reaper loop that ignored its cancellation (so a failing test does not hang)."""
+
+
+async def test_the_reaper_stops_even_when_a_pass_swallows_its_cancellation(
+    make_settings: Any, sessions: async_sessionmaker[AsyncSession], nc: NATS
+) -> None:
+    """Python 3.11's `wait_for` (inside nats-py) can eat a cancel; the loop must stop anyway.
+
+    A reaper that ran on after its app stopped kept a test process's orchestrator alive,
+    and that zombie acknowledged other stacks' events as unknown sessions.
+    """
+    settings = make_settings()
+    reaper = Reaper(nc=nc, session_factory=sessions, live=None, settings=settings)  # type: ignore[arg-type]
+    swallowed = asyncio.Event()
+
+    async def a_pass_that_swallows_a_cancel() -> None:
+        if swallowed.is_set():
+            raise _EndOfTest  # the loop went on after the cancel: let the test end
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            swallowed.set()  # and return normally, as the 3.11 race does
+
+    reaper.reap = a_pass_that_swallows_a_cancel  # type: ignore[method-assign]
+    running = asyncio.create_task(reaper.run())
+    await asyncio.sleep(0.05)
+    running.cancel()
+
+    with contextlib.suppress(asyncio.CancelledError, _EndOfTest):
+        await asyncio.wait_for(running, 2)
+
+    assert swallowed.is_set()
+    assert running.cancelled(), "the reaper ran another pass after it was cancelled"

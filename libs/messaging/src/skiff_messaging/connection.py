@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import structlog
@@ -57,3 +59,25 @@ async def connect(url: str, *, name: str, **options: Any) -> NATS:
     }
     await client.connect(**settings)
     return client
+
+
+DRAIN_SECONDS = 5.0
+
+
+async def drain_then_close(client: NATS, *, within: float = DRAIN_SECONDS) -> None:
+    """Drain `client` (handlers finish, publishes flush), closing it if that takes too long.
+
+    nats-py's drain waits for every subscription's queued messages to be taken; one that
+    nobody reads any more (a stream whose reader was cancelled) would hold a shutdown for
+    the whole drain timeout (30 s by default).
+    """
+    try:
+        async with asyncio.timeout(within):
+            await client.drain()
+    except TimeoutError:
+        log.warning("nats drain took too long; closing", within=within)
+    except Exception as exc:  # already closed, or the server went away
+        log.debug("nats drain failed; closing", error=repr(exc))
+    if not client.is_closed:
+        with contextlib.suppress(Exception):
+            await client.close()

@@ -14,7 +14,7 @@ from nats.aio.client import Client as NATS
 from skiff_contracts import EventPayload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from skiff_messaging.connection import connect
+from skiff_messaging.connection import connect, drain_then_close
 from skiff_messaging.consumer import EventConsumer, Handler
 from skiff_messaging.relay import OutboxRelay
 from skiff_messaging.rpc import serve
@@ -110,7 +110,7 @@ class ServiceBus:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self.nats.drain()
+            await drain_then_close(self.nats)
             self.nats = None
 
     @contextlib.asynccontextmanager

@@ -14,6 +14,7 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from skiff_contracts.live import RUNNERS_BUCKET
+from skiff_messaging.aio import raise_if_cancelled
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from skiff_orchestrator.live.announce import LiveAnnouncer
@@ -47,6 +48,7 @@ class Reaper:
 
     async def run(self) -> None:
         while True:
+            raise_if_cancelled()  # a cancel swallowed inside nats-py must still stop the loop
             try:
                 await self.reap()
             except Exception as exc:

@@ -7,6 +7,7 @@ import time
 from datetime import datetime
 
 import structlog
+from skiff_messaging.aio import raise_if_cancelled
 
 from skiff_sandbox_runner.held import Ending, Held
 from skiff_sandbox_runner.metering import utcnow
@@ -23,6 +24,7 @@ async def run_lifecycle(rt: Runtime) -> None:
     """Tend every held session once per tick, until cancelled."""
     last_liveness = time.monotonic()
     while True:
+        raise_if_cancelled()  # a cancel swallowed inside nats-py must still stop the loop
         await asyncio.sleep(rt.settings.lifecycle_tick_seconds)
         check_liveness = time.monotonic() - last_liveness >= rt.settings.liveness_check_seconds
         if check_liveness:

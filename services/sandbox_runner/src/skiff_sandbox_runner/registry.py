@@ -17,6 +17,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BadRequestError, BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 from skiff_contracts.live import PLACEMENT_BUCKET, RUNNERS_BUCKET, Placement, RunnerInfo
+from skiff_messaging.aio import raise_if_cancelled
 
 from skiff_sandbox_runner.metering import utcnow
 
@@ -66,6 +67,7 @@ class Registry:
     async def heartbeat(self, interval: float) -> None:
         """Refresh the announcement every `interval` seconds until cancelled."""
         while True:
+            raise_if_cancelled()  # a cancel swallowed inside nats-py must still stop the loop
             try:
                 await self.announce()
             except Exception as exc:

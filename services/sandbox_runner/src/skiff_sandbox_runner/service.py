@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
-from skiff_messaging.connection import connect
+from skiff_messaging.connection import connect, drain_then_close
 from skiff_messaging.streams import ensure_live_stream
 
 from skiff_sandbox_runner.adoption import RESTARTED, adopt
@@ -105,7 +105,7 @@ class SandboxRunner:
                 await _stop_tasks(rt)
                 await rt.warm_pool.drain()
             await backend.close()
-            await nc.drain()
+            await drain_then_close(nc)
 
 
 async def _stop_tasks(rt: Runtime) -> None:

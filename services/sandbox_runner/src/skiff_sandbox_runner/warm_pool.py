@@ -11,6 +11,7 @@ import asyncio
 import structlog
 from skiff_contracts import new_id
 from skiff_contracts.events.orchestrator import SandboxSpec
+from skiff_messaging.aio import raise_if_cancelled
 
 from skiff_sandbox_runner.backends.base import BackendError, Sandbox, SandboxBackend
 from skiff_sandbox_runner.settings import SandboxRunnerSettings
@@ -47,6 +48,7 @@ class WarmPool:
     async def run(self) -> None:
         """Top the pool up now and after every claim, until cancelled."""
         while True:
+            raise_if_cancelled()
             while len(self._ready) < self.size:
                 try:
                     sandbox = await self.backend.start(new_id("sbx"), self.spec, None)

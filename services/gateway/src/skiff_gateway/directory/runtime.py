@@ -14,8 +14,8 @@ from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
-from skiff_messaging.aio import backoff_delay
-from skiff_messaging.connection import connect
+from skiff_messaging.aio import backoff_delay, raise_if_cancelled
+from skiff_messaging.connection import connect, drain_then_close
 from skiff_messaging.streams import ensure_streams
 
 from skiff_gateway.directory.projector import Projector
@@ -79,6 +79,7 @@ class Directory:
         attempt = 0
         try:
             while True:
+                raise_if_cancelled()
                 try:
                     await self._serve(self.nats.jetstream(), ready)
                 except Exception as exc:
@@ -87,7 +88,7 @@ class Directory:
                     await asyncio.sleep(backoff_delay(attempt))
         finally:
             with contextlib.suppress(Exception):
-                await self.nats.drain()
+                await drain_then_close(self.nats)
             self.nats = None
 
     async def _serve(self, js: JetStreamContext, ready: asyncio.Event) -> None:

@@ -22,6 +22,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from nats.js import JetStreamContext
 from skiff_contracts import Envelope
 from skiff_contracts.events.gateway import KeyUsage, UsageReported
+from skiff_messaging.aio import raise_if_cancelled
 
 log = structlog.get_logger("skiff_gateway.directory.usage")
 
@@ -80,6 +81,7 @@ class UsageCounter:
     async def run(self, js: JetStreamContext, every: float) -> None:
         """Report every `every` seconds until cancelled (the owner sends a last report)."""
         while True:
+            raise_if_cancelled()  # a cancel swallowed inside nats-py must still stop the loop
             await asyncio.sleep(every)
             try:
                 await self.report(js)

@@ -22,7 +22,7 @@ from nats.js.kv import KeyValue
 from skiff_contracts.live import PLACEMENT_BUCKET
 from skiff_kit.errors import NotFound, ServiceUnavailable
 from skiff_messaging.aio import backoff_delay, raise_if_cancelled
-from skiff_messaging.connection import connect
+from skiff_messaging.connection import connect, drain_then_close
 
 from skiff_gateway.placement.view import Placed, PlacementView, placed_of
 from skiff_gateway.upstream import Upstream, UpstreamPool
@@ -136,7 +136,7 @@ class Placements:
                 await asyncio.sleep(backoff_delay(attempt))
         finally:
             with contextlib.suppress(Exception):
-                await self.nats.drain()
+                await drain_then_close(self.nats)
             self.nats = None
 
     async def _follow(self, kv: KeyValue) -> None:

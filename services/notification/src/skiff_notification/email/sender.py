@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import structlog
+from skiff_messaging.aio import raise_if_cancelled
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -61,6 +62,7 @@ class EmailSender:
         listener = await self._listen()
         try:
             while True:
+                raise_if_cancelled()  # a cancel swallowed by a driver must still stop the loop
                 self._wake.clear()
                 try:
                     while await self.deliver_one():

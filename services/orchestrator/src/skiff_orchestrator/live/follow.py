@@ -8,10 +8,11 @@ rebuilt from its row.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 from nats.aio.client import Client as NATS
 from skiff_contracts.live import session_subjects, task_subject
+from skiff_messaging.aio import raise_if_cancelled
 
 from skiff_orchestrator.live import items
 from skiff_orchestrator.live.feed import LiveFeed, Sequenced, last_of, live_feed
@@ -28,7 +29,7 @@ LoadSession = Callable[[], Awaitable[Session | None]]
 
 async def follow_task(
     nc: NATS, task: Task, *, after: int | None, heartbeat: float, load: LoadTask
-) -> AsyncIterator[items.StreamItem]:
+) -> AsyncGenerator[items.StreamItem, None]:
     """A task's output and status from LIVE (after `after`), then `end`."""
     subject = task_subject(task.session_id, task.id)
     if task.status in TERMINAL_TASK_STATUSES:
@@ -67,7 +68,7 @@ async def follow_session(
     after: int | None,
     heartbeat: float,
     load: LoadSession,
-) -> AsyncIterator[items.StreamItem]:
+) -> AsyncGenerator[items.StreamItem, None]:
     """Everything live about a session (its status, its tasks); `end` once it is over."""
     async with live_feed(nc, session_subjects(session.id), after=after) as feed:
         async for got in _events_and_heartbeats(feed, heartbeat):
@@ -90,6 +91,7 @@ async def _events_and_heartbeats(
     """Each event as it comes, and None every `heartbeat` seconds (events or not)."""
     due = time.monotonic() + heartbeat
     while True:
+        raise_if_cancelled()
         got = await feed.next(timeout=max(0.001, due - time.monotonic()))
         if got is not None:
             yield got

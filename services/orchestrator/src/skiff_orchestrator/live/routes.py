@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
 
 from litestar import Controller, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -20,14 +21,18 @@ from skiff_orchestrator.tasks import service as tasks
 
 
 def _messages(
-    runtime: Runtime, session_id: str, stream: AsyncIterator[items.StreamItem]
+    runtime: Runtime, session_id: str, stream: AsyncGenerator[items.StreamItem, None]
 ) -> AsyncIterator[ServerSentEventMessage]:
     async def generate() -> AsyncIterator[ServerSentEventMessage]:
-        async with touching(
-            runtime.runners(),
-            session_id,
-            lambda: runtime.runner_of(session_id),
-            every=runtime.settings.stream_touch_seconds,
+        # `stream` is closed here, not by the garbage collector: it holds a LIVE subscription.
+        async with (
+            contextlib.aclosing(stream),
+            touching(
+                runtime.runners(),
+                session_id,
+                lambda: runtime.runner_of(session_id),
+                every=runtime.settings.stream_touch_seconds,
+            ),
         ):
             async for item in stream:
                 yield ServerSentEventMessage(data=item.json(), event=item.event, id=item.id)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import structlog
 from skiff_kit.errors import SkiffError
+from skiff_messaging.aio import raise_if_cancelled
 
 from skiff_orchestrator.runner_client import RunnerClient
 
@@ -24,6 +25,7 @@ async def touching(
 
     async def loop() -> None:
         while True:
+            raise_if_cancelled()
             try:
                 runner_id = await runner_of()
                 if runner_id is not None:

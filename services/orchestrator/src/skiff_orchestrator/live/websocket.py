@@ -139,8 +139,10 @@ class _Conversation:
             heartbeat=runtime.settings.stream_heartbeat_seconds,
             load=lambda: runtime.load_session(self.session_id),
         )
-        async for item in follow:
-            await self.send({"type": item.event, "id": item.id, "data": item.data})
+        # Closed here, not by the garbage collector: it holds a LIVE subscription.
+        async with contextlib.aclosing(follow):
+            async for item in follow:
+                await self.send({"type": item.event, "id": item.id, "data": item.data})
         await self.socket.close(code=1000, reason="session ended")
 
 
