@@ -36,6 +36,9 @@ class OrchestratorSettings(ServiceSettings, kw_only=True):
     task_stdin_max_bytes: int = 1024 * 1024
     task_output_limit_bytes: int = 256 * 1024  # per stream, for ?wait=true answers
     task_wait_margin_seconds: float = 10.0
+    # `?wait=true` answers by then at the latest (202 and the task as it stands): below the
+    # gateway's upstream read timeout (30 s), so a long task never turns into a 504.
+    task_wait_max_seconds: float = 25.0
 
     # Request/reply deadlines.
     billing_rpc_timeout_seconds: float = 2.0

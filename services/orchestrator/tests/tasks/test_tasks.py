@@ -73,6 +73,22 @@ async def test_wait_answers_with_the_result(alice: Caller, runner: FakeRunner) -
     assert failed.json()["stderr"] == "boom\n"
 
 
+async def test_wait_answers_202_with_the_running_task_once_its_limit_passes(
+    start_orchestrator: Any, gateway_signer: GatewaySigner, billing: FakeBilling, runner: FakeRunner
+) -> None:
+    """A long task does not hold the request past the gateway's upstream timeout."""
+    async with start_orchestrator(task_wait_max_seconds=0.5) as http:
+        alice = Caller(http, gateway_signer, member())
+        session = await alice.running_session()
+
+        response = await alice.post(
+            tasks_of(session), json={"command": "sleep", "timeout_seconds": 60}, params={"wait": 1}
+        )
+
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "running"
+
+
 async def test_stdin_given_with_the_task_reaches_the_process(
     alice: Caller, runner: FakeRunner
 ) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.params import JSONBody, QueryParameter
+from skiff_contracts import new_id
 from skiff_contracts.live import task_subject
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
@@ -13,6 +16,7 @@ from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, 
 
 from skiff_orchestrator.access import may_read, may_write
 from skiff_orchestrator.live.feed import live_feed
+from skiff_orchestrator.models import Session, Task
 from skiff_orchestrator.params import SessionId, TaskId
 from skiff_orchestrator.runtime import CurrentRuntime
 from skiff_orchestrator.sessions import service as sessions
@@ -40,20 +44,41 @@ class SessionTasksController(Controller):
         """Run a command in the session (202 queued; with `?wait=true`, 200 and its result)."""
         may_write(principal)
         spec = task_spec(data, runtime.settings)
-        session = await sessions.get(db_session, principal.organization_id, session_id)
-        task = await service.queue(db_session, principal=principal, session=session, spec=spec)
-        await db_session.commit()
-        queued = task_out(task)
+
+        async def queued_task() -> tuple[Session, Task]:
+            session = await sessions.get(db_session, principal.organization_id, session_id)
+            task = await service.queue(
+                db_session, principal=principal, session=session, spec=spec, task_id=task_id
+            )
+            await db_session.commit()
+            return session, task
+
+        task_id = new_id("tsk")
         if not wait:
+            session, task = await queued_task()
+            queued = task_out(task)  # as it was queued: the hand-over below changes the row
             await service.dispatch(db_session, runtime.runners(), session, task, spec)
             return Response(queued, status_code=202)
-        nc = runtime.nats
-        async with live_feed(nc, task_subject(session.id, task.id), after=None) as feed:
+        async with contextlib.AsyncExitStack() as stack:
+            # Subscribed (to a task id chosen here) while the row is written: both come first.
+            subscribing = asyncio.ensure_future(
+                stack.enter_async_context(
+                    live_feed(runtime.nats, task_subject(session_id, task_id), after=None)
+                )
+            )
+            try:
+                session, task = await queued_task()
+            finally:
+                feed = await subscribing  # owned by the stack, whatever happened
+            queued = task_out(task)
             await service.dispatch(db_session, runtime.runners(), session, task, spec)
             result = await result_of(
                 feed,
                 task.id,
-                within=spec.timeout_seconds + runtime.settings.task_wait_margin_seconds,
+                within=min(
+                    spec.timeout_seconds + runtime.settings.task_wait_margin_seconds,
+                    runtime.settings.task_wait_max_seconds,
+                ),
                 poll=runtime.settings.stream_heartbeat_seconds,
                 output_limit=runtime.settings.task_output_limit_bytes,
                 load=lambda: runtime.load_task(task.id),

@@ -35,13 +35,18 @@ async def get(
 
 
 async def queue(
-    db_session: AsyncSession, *, principal: Principal, session: Session, spec: TaskSpec
+    db_session: AsyncSession,
+    *,
+    principal: Principal,
+    session: Session,
+    spec: TaskSpec,
+    task_id: str | None = None,
 ) -> Task:
     """A `queued` task and its `orchestrator.task.requested`; 409 unless the session runs."""
     require_running(session)
     now = datetime.now(UTC)
     task = Task(
-        id=new_id("tsk"),
+        id=task_id or new_id("tsk"),
         session_id=session.id,
         organization_id=session.organization_id,
         created_by=actor_of(principal),
