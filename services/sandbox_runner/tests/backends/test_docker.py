@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from skiff_contracts.events.orchestrator import SandboxSpec
+from skiff_sandbox_runner.backends.agent_process import AgentProcess
 from skiff_sandbox_runner.backends.base import BackendError, ExitStatus, Sandbox
 from skiff_sandbox_runner.backends.docker import DockerBackend
+from skiff_sandbox_runner.backends.docker_exec import DockerProcess
 
 pytestmark = pytest.mark.docker
 
@@ -331,3 +333,47 @@ async def test_starting_an_existing_sandbox_again_fails_and_keeps_it(
         await backend.start(shared.sandbox_id, shared.spec, None)
     assert (shared.workspace / "keep").read_text() == "kept"
     assert await backend.is_running(shared)
+
+
+async def test_commands_go_through_the_agent_and_docker_exec_takes_over_without_it(
+    backend: DockerBackend, own: Sandbox
+) -> None:
+    await eventually(lambda: (backend.agent_directory(own.sandbox_id) / "agent.sock").exists())
+    through_agent = await backend.exec(own, "echo through the agent", env={}, cwd=None)
+    assert isinstance(through_agent, AgentProcess)
+    assert [chunk async for _, chunk in through_agent.output()] == [b"through the agent\n"]
+    assert await through_agent.wait() == ExitStatus(exit_code=0)
+
+    await run(backend, own, "pkill -f '^python3 -I'")  # code in the sandbox may stop it
+
+    through_exec = await backend.exec(own, "echo through docker exec", env={}, cwd=None)
+    assert isinstance(through_exec, DockerProcess)
+    assert [chunk async for _, chunk in through_exec.output()] == [b"through docker exec\n"]
+    assert await through_exec.wait() == ExitStatus(exit_code=0)
+
+
+async def test_a_socket_planted_in_the_agent_directory_gets_nothing(
+    backend: DockerBackend, own: Sandbox, tmp_path: Path
+) -> None:
+    """The directory is the sandbox user's: a symlink there to a host socket must not make
+    the runner send the user's command to that socket."""
+    received: list[bytes] = []
+
+    async def host_service(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        received.append(await reader.read(1024))
+        writer.close()
+
+    host_socket = tmp_path / "host.sock"
+    server = await asyncio.start_unix_server(host_service, path=str(host_socket))
+    planted = backend.agent_directory(own.sandbox_id) / "agent.sock"
+    await eventually(planted.exists)
+    planted.unlink()
+    planted.symlink_to(host_socket)
+    try:
+        process = await backend.exec(own, "echo planted", env={}, cwd=None)
+        assert isinstance(process, DockerProcess)
+        assert [chunk async for _, chunk in process.output()] == [b"planted\n"]
+        await asyncio.sleep(0.2)
+        assert received in ([], [b""])  # connected, refused, nothing sent
+    finally:
+        server.close()

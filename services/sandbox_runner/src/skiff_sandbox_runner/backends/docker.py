@@ -1,8 +1,10 @@
 """The `docker` backend: one hardened container per sandbox, driven through aiodocker.
 
 The runner must run as root on the engine's host (it chowns workspaces to the sandbox user,
-reads container cgroups, and kills exec'd process trees by their host pid). Images are local
-only; `make sandbox-image` builds the default one.
+reads container cgroups, checks who answers on the agent's socket, and on the `docker exec`
+fallback kills process trees by their host pid). Commands go through the sandbox agent
+(sandbox_agent.py) when it answers. Images are local only; `make sandbox-image` builds the
+default one.
 
 Network: "none" gives a container with only `lo`. "egress" attaches the user-defined bridge
 `egress_network` (created if missing). On an engine started with `--iptables=false
@@ -29,6 +31,7 @@ from skiff_contracts.events.orchestrator import SandboxSpec
 from skiff_kit.logging import get_logger
 
 from skiff_sandbox_runner.backends import docker_config as cfg
+from skiff_sandbox_runner.backends.agent_process import AgentPeer, AgentProcess, AgentUnavailable
 from skiff_sandbox_runner.backends.base import (
     BackendError,
     Sandbox,
@@ -70,6 +73,14 @@ class DockerBackend:
         self._docker: aiodocker.Docker | None = None
         self._use_init = True
         self._oom_counters: dict[str, Path | None] = {}
+        self._init_pids: dict[str, int] = {}  # the container's first process, as the host sees it
+        self._paused: set[str] = set()  # a frozen agent would accept and never answer
+        # Each sandbox's agent socket lives in <workspace_root>/.agents/<sandbox_id>, a name
+        # no sandbox id can take (ids start with a letter or digit).
+        self.agent_root = self.workspace_root / ".agents"
+
+    def agent_directory(self, sandbox_id: str) -> Path:
+        return self.agent_root / sandbox_id
 
     def _client(self) -> aiodocker.Docker:
         if self._docker is None:
@@ -88,6 +99,7 @@ class DockerBackend:
         network_mode = await self._egress() if spec.network == "egress" else "none"
         workspace = self.workspace_root / sandbox_id
         made = await asyncio.to_thread(self._make_workspace, workspace)
+        await asyncio.to_thread(self._make_agent_directory, self.agent_directory(sandbox_id))
         created_at = datetime.now(UTC)
         labels = {
             cfg.LABEL_MANAGED: "true",
@@ -103,6 +115,7 @@ class DockerBackend:
         except BaseException:
             if made:  # never delete the workspace of a sandbox that already existed
                 await asyncio.to_thread(_delete_tree, workspace)
+                await asyncio.to_thread(_delete_tree, self.agent_directory(sandbox_id))
             raise
         return Sandbox(
             sandbox_id=sandbox_id,
@@ -128,6 +141,7 @@ class DockerBackend:
             pids_limit=self.pids_limit,
             tmp_size_mb=self.tmp_size_mb,
             use_init=self._use_init,
+            agent_directory=self.agent_directory(sandbox_id),
         )
         try:
             container = await self._client().containers.create(
@@ -196,6 +210,13 @@ class DockerBackend:
             ) from None
         return not existed
 
+    def _make_agent_directory(self, directory: Path) -> None:
+        """The sandbox user's own directory for its agent's socket (mounted at /run/skiff)."""
+        self.agent_root.mkdir(mode=0o711, exist_ok=True)
+        directory.mkdir(mode=0o700, exist_ok=True)
+        with contextlib.suppress(PermissionError):  # the workspace check above says why
+            os.chown(directory, self.sandbox_uid, self.sandbox_uid)
+
     async def exec(
         self,
         sandbox: Sandbox,
@@ -203,10 +224,29 @@ class DockerBackend:
         *,
         env: Mapping[str, str],
         cwd: str | None,
-    ) -> DockerProcess:
-        """`docker exec` of `/bin/sh -c command` as the sandbox user, stdin attached."""
+    ) -> AgentProcess | DockerProcess:
+        """`/bin/sh -c command` as the sandbox user, stdin attached: through the sandbox's
+        agent when it answers (a fork, about a millisecond), else `docker exec` (tens)."""
         directory = await confined_cwd(sandbox.workspace, cwd)
         environment = merged_env(env)
+        workdir = "/workspace" + directory.rstrip("/")
+        if sandbox.handle in self._paused:
+            raise BackendError("the sandbox is paused")
+        try:
+            counter = await self._oom_counter(sandbox)
+            return await AgentProcess.start(
+                self.agent_directory(sandbox.sandbox_id),
+                command,
+                env=environment,
+                cwd=workdir,
+                agent=AgentPeer(uid=self.sandbox_uid, init_pid=self._init_pids[sandbox.handle]),
+                memory_mb=sandbox.spec.memory_mb,
+                oom_counter=counter,
+            )
+        except AgentUnavailable as unavailable:
+            _log.debug("no sandbox agent; docker exec", reason=str(unavailable))
+        except DockerError as error:
+            raise _exec_error(error) from None
         try:
             execution = await self._container(sandbox).exec(
                 ["/bin/sh", "-c", command],
@@ -215,7 +255,7 @@ class DockerBackend:
                 stderr=True,
                 user=f"{self.sandbox_uid}:{self.sandbox_uid}",
                 environment=environment,
-                workdir="/workspace" + directory.rstrip("/"),
+                workdir=workdir,
             )
             counter = await self._oom_counter(sandbox)
             before = await asyncio.to_thread(oom_kills, counter)
@@ -236,6 +276,7 @@ class DockerBackend:
         if sandbox.handle not in self._oom_counters:
             info = await self._container(sandbox).show()
             pid = int(info["State"].get("Pid") or 0)
+            self._init_pids[sandbox.handle] = pid
             counter = await asyncio.to_thread(memory_cgroup_counter, pid) if pid else None
             if counter is None:
                 _log.warning("no OOM counter for the sandbox", sandbox_id=sandbox.sandbox_id)
@@ -244,10 +285,12 @@ class DockerBackend:
 
     async def pause(self, sandbox: Sandbox) -> None:
         """Freeze the container's cgroup (docker pause); pausing twice is fine."""
+        self._paused.add(sandbox.handle)
         try:
             await self._container(sandbox).pause()
         except DockerError as error:
             if "already paused" not in error.message:
+                self._paused.discard(sandbox.handle)
                 raise _state_error(error) from None
 
     async def resume(self, sandbox: Sandbox) -> None:
@@ -257,16 +300,20 @@ class DockerBackend:
         except DockerError as error:
             if "not paused" not in error.message:
                 raise _state_error(error) from None
+        self._paused.discard(sandbox.handle)
 
     async def remove(self, sandbox: Sandbox) -> None:
         """Force-remove the container and delete the workspace; idempotent."""
         self._oom_counters.pop(sandbox.handle, None)
+        self._init_pids.pop(sandbox.handle, None)
+        self._paused.discard(sandbox.handle)
         try:
             await self._container(sandbox).delete(force=True, v=True)
         except DockerError as error:
             if error.status not in (404, 409):  # gone, or removal already in progress
                 raise BackendError(f"could not remove the sandbox: {error.message}") from None
         await asyncio.to_thread(_delete_tree, sandbox.workspace)
+        await asyncio.to_thread(_delete_tree, self.agent_directory(sandbox.sandbox_id))
 
     async def is_running(self, sandbox: Sandbox) -> bool:
         """True while the container exists and runs (a paused container counts as running)."""

@@ -2,8 +2,9 @@
 
 Everything a user could use to reach the host is off: no capabilities, no new privileges
 (setuid binaries do nothing), a non-root user, a read-only root filesystem, no network unless
-asked, bounded pids/memory (no swap)/CPU and /tmp. The only host path mounted is the
-sandbox's own workspace; never the Docker socket.
+asked, bounded pids/memory (no swap)/CPU and /tmp. The host paths mounted are the sandbox's
+own workspace, its own agent directory (the agent's socket) and the agent's script, read-only;
+never the Docker socket.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ LABEL_CREATED = "skiff.created_at"
 # otherwise pile up as zombies against the pids limit.
 REAPER_COMMAND = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait; done"]
 IDLE_COMMAND = ["sleep", "infinity"]
+# With docker-init: the sandbox agent (sandbox_agent.py) runs commands for the runner; if it
+# cannot run (no python3 in the image) or ends, the container idles and `docker exec` serves.
+AGENT_DIRECTORY = "/run/skiff"
+AGENT_SCRIPT = "/opt/skiff/sandbox_agent.py"
+AGENT_COMMAND = [
+    "/bin/sh",
+    "-c",
+    f"python3 -I {AGENT_SCRIPT} {AGENT_DIRECTORY}/agent.sock; exec sleep infinity",
+]
 
 
 def container_name(sandbox_id: str) -> str:
@@ -43,10 +53,13 @@ def container_config(
     pids_limit: int,
     tmp_size_mb: int,
     use_init: bool,
+    agent_directory: Path | None = None,
 ) -> dict[str, Any]:
-    """The create body for a sandbox container."""
+    """The create body for a sandbox container (with the agent when `agent_directory` is set
+    and docker-init is PID 1)."""
     memory = spec.memory_mb * 1024 * 1024
     env = merged_env({"HOME": "/workspace"}, spec.env)
+    with_agent = use_init and agent_directory is not None
     host_config: dict[str, Any] = {
         "CapDrop": ["ALL"],
         "SecurityOpt": ["no-new-privileges"],
@@ -72,9 +85,12 @@ def container_config(
     }
     if spec.cpu > 0:
         host_config["NanoCpus"] = int(spec.cpu * 1_000_000_000)
+    if with_agent:
+        assert agent_directory is not None
+        host_config["Mounts"] += _agent_mounts(agent_directory)
     return {
         "Image": spec.image,
-        "Cmd": IDLE_COMMAND if use_init else REAPER_COMMAND,
+        "Cmd": (AGENT_COMMAND if with_agent else IDLE_COMMAND) if use_init else REAPER_COMMAND,
         "Entrypoint": [""],  # [""] clears an image entrypoint; [] would keep it
         "User": f"{sandbox_uid}:{sandbox_uid}",
         "WorkingDir": "/workspace",
@@ -89,3 +105,18 @@ def container_config(
         "NetworkDisabled": network_mode == "none",
         "HostConfig": host_config,
     }
+
+
+def _agent_mounts(agent_directory: Path) -> list[dict[str, Any]]:
+    """The agent's script (read-only) and its socket's directory (this sandbox's own)."""
+    script = Path(__file__).with_name("sandbox_agent.py")
+    return [
+        {"Type": "bind", "Source": str(script), "Target": AGENT_SCRIPT, "ReadOnly": True},
+        {
+            "Type": "bind",
+            "Source": str(agent_directory),
+            "Target": AGENT_DIRECTORY,
+            "ReadOnly": False,
+            "BindOptions": {"Propagation": "rprivate"},
+        },
+    ]
