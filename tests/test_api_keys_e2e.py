@@ -1,4 +1,5 @@
-"""API keys end to end: made in identity, honoured by the gateway, counted back into identity."""
+"""API keys end to end: made in identity, honoured by the gateway, counted back into identity;
+and an `Idempotency-Key` retry of their creation makes one key."""
 
 from __future__ import annotations
 
@@ -11,6 +12,26 @@ from skiff_cli.supervisor import Stack
 
 from tests.conftest import eventually
 from tests.users import bearer, register
+
+
+async def test_a_retried_create_with_the_same_key_makes_one_api_key(
+    gateway: httpx.AsyncClient,
+) -> None:
+    user = await register(gateway, "Retrier")
+    auth = {**await bearer(gateway, user["user"]["email"]), "idempotency-key": "create-ci-key"}
+
+    first = await gateway.post("/api/v1/api-keys", json={"name": "ci"}, headers=auth)
+    again = await gateway.post("/api/v1/api-keys", json={"name": "ci"}, headers=auth)
+    other = await gateway.post("/api/v1/api-keys", json={"name": "ops"}, headers=auth)
+    listed = await gateway.get("/api/v1/api-keys", headers=auth)
+
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()  # the same key, its secret shown once more to its maker
+    assert other.status_code == 422, other.text
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert [key["id"] for key in listed.json()["data"]] == [first.json()["api_key"]["id"]]
 
 
 async def test_a_key_works_is_counted_is_revoked_everywhere_and_outlives_identity(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -23,6 +24,7 @@ from skiff_gateway.cors import Cors, parse_origins
 from skiff_gateway.directory.runtime import Directory
 from skiff_gateway.directory.usage import UsageCounting, count_usage
 from skiff_gateway.front import FrontDoor, enforce
+from skiff_gateway.idempotency import IDEMPOTENCY_HEADER, Forwarder, idempotency_from
 from skiff_gateway.own_routes import OWN_PATHS, own_routes
 from skiff_gateway.placement.paths import placed_session
 from skiff_gateway.placement.runtime import Placements
@@ -45,6 +47,7 @@ class Door:
         self.upstreams: dict[str, Upstream] = upstreams_from(settings.upstreams)
         self.client_address = ClientAddress.from_setting(settings.trusted_proxies)
         self.rate_limits = rate_limits_from(settings)
+        self.idempotency = idempotency_from(settings)
         self.max_body = settings.max_body_bytes
         self.start_wait = settings.ratelimit_start_wait_seconds
         self.directory = Directory(
@@ -68,12 +71,15 @@ class Door:
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         store = self.rate_limits.store if self.rate_limits else None
+        starts = [self.idempotency.store.start(wait_seconds=self.start_wait)]
         if store is not None:
-            await store.start(wait_seconds=self.start_wait)
+            starts.append(store.start(wait_seconds=self.start_wait))
+        await asyncio.gather(*starts)  # each waits for NATS at most start_wait, side by side
         try:
             yield
         finally:
             self.pool.close()
+            await self.idempotency.store.stop()
             if store is not None:
                 await store.stop()
 
@@ -106,7 +112,12 @@ class Door:
         if placed is not None:
             pool, upstream = await self.placements.route(placed, principal.organization_id)
         assert upstream is not None
-        forwarder = forward_websocket if scope["type"] == ScopeType.WEBSOCKET else forward
+        forwarder: Forwarder = (
+            forward_websocket if scope["type"] == ScopeType.WEBSOCKET else forward
+        )
+        key = headers.get(IDEMPOTENCY_HEADER)
+        if key is not None and self.idempotency.applies(scope, path, principal):
+            forwarder = self.idempotency.guarded(forwarder, key, principal)
         await forwarder(
             pool,
             upstream,
@@ -129,7 +140,11 @@ def create(settings: GatewaySettings) -> Litestar:
 
     def nats_connections() -> list[NATS]:
         store = door.rate_limits.store if door.rate_limits else None
-        candidates = [store.nats if store else None, door.directory.nats]
+        candidates = [
+            store.nats if store else None,
+            door.directory.nats,
+            door.idempotency.store.nats,
+        ]
         return [connection for connection in candidates if connection is not None]
 
     upstreams = {name: upstream.base_url for name, upstream in door.upstreams.items()}

@@ -196,4 +196,9 @@ class FrontDoor:
         if error.status_code >= 500:
             _log.error("request_failed", code=error.code, error=error.message)
         headers: list[tuple[bytes, bytes]] = state.get(LIMIT_HEADERS, [])
+        if error.headers:  # the error's own (a 409's Retry-After), as the kit's handlers send them
+            own = [
+                (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items()
+            ]
+            headers = [*headers, *own]
         await send_error(send, error, request_id, headers, scope)

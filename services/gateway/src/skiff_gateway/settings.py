@@ -32,7 +32,14 @@ class GatewaySettings(ServiceSettings, kw_only=True):
     ratelimit_bucket: str = "skiff_ratelimit"
     ratelimit_max_lease: int = 100
     ratelimit_store_timeout_seconds: float = 0.5
-    ratelimit_start_wait_seconds: float = 5.0  # for NATS at start; then local until it is up
+    # For NATS at start (also the idempotency records); limits are local until it is up.
+    ratelimit_start_wait_seconds: float = 5.0
+    # Idempotency-Key on POST (docs/gateway.md): first answers kept in a shared NATS KV bucket.
+    idempotency_bucket: str = "skiff_gateway_idempotency"
+    idempotency_ttl_seconds: float = 24 * 3600.0  # how long a key is remembered
+    idempotency_max_body_bytes: int = 1024 * 1024  # a keyed request's body is read whole
+    idempotency_max_answer_bytes: int = 512 * 1024  # larger answers are not kept for a replay
+    idempotency_store_timeout_seconds: float = 2.0
     # The merged OpenAPI document and the docs page.
     openapi_cache_seconds: float = 60.0
     openapi_retry_seconds: float = 5.0
