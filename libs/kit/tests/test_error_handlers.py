@@ -36,6 +36,18 @@ async def create_user(data: JSONBody[NewUser]) -> NewUser:
     return data
 
 
+class Strict(msgspec.Struct, forbid_unknown_fields=True):
+    """A body that refuses fields it does not declare (mass assignment)."""
+
+    name: str
+
+
+@post("/strict")
+async def create_strict(data: JSONBody[Strict]) -> Strict:
+    """Echo the body."""
+    return data
+
+
 @post("/orders")
 async def create_order(data: JSONBody[Order]) -> Order:
     """Echo the body."""
@@ -94,6 +106,7 @@ async def client(
         make_settings(),
         route_handlers=[
             create_user,
+            create_strict,
             create_order,
             search,
             conflict,
@@ -138,6 +151,16 @@ async def test_nested_field_path(client: AsyncTestClient[Any]) -> None:
     assert response.status_code == 400
     fields = response.json()["details"]["fields"]
     assert fields == [{"field": "lines[1].email", "message": "is required"}]
+
+
+async def test_an_unknown_field_is_named(client: AsyncTestClient[Any]) -> None:
+    response = await client.post("/strict", json={"name": "a", "role": "owner"})
+    assert response.status_code == 400
+    body = response.json()
+    assert_error_shape(body, "validation_error")
+    assert body["details"]["fields"] == [
+        {"field": "role", "message": "`role` is not a field of this request"}
+    ]
 
 
 async def test_malformed_json(client: AsyncTestClient[Any]) -> None:

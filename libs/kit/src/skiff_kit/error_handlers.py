@@ -22,6 +22,7 @@ from skiff_kit.request_context import request_id_of
 
 _log = get_logger("skiff.errors")
 _MISSING_FIELD = re.compile(r"Object missing required field `(?P<field>[^`]+)`")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(?P<field>[^`]+)`")
 _MISSING_PARAMETER = re.compile(r"Missing required (?P<kind>\w+) parameter '(?P<field>[^']+)'")
 _INTERNAL_MESSAGE = "Internal server error"
 AnyRequest = Request[Any, Any, Any]
@@ -67,6 +68,10 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
             name = missing.group("field")
             key = name if key in ("", "data") else f"{key}.{name}"
             message = "is required"
+        elif unknown := _UNKNOWN_FIELD.search(message):  # named, not `data` (the whole body)
+            name = unknown.group("field")
+            key = name if key in ("", "data") else f"{key}.{name}"
+            message = f"`{name}` is not a field of this request"
         elif key == "data" and message == "'data'":
             key, message = "body", "a JSON body is required"
         fields.append({"field": key or "body", "message": message})

@@ -49,10 +49,16 @@ async def test_the_cookie_alone_refreshes_and_receives_the_rotated_token(
     assert (refresh["path"], refresh["samesite"].lower()) == ("/api/v1/auth", "strict")
     assert refresh["httponly"]
     assert int(refresh["max-age"]) == 30 * 24 * 3600
-    # The cookie's old token is spent: presenting it again is a reuse.
-    assert_error(
-        await refresh_with_cookie(identity, first["refresh_token"]), 401, "refresh_token_reused"
-    )
+    # The cookie's old token is spent: presenting it again is a reuse, and the dead cookies go.
+    reused = await refresh_with_cookie(identity, first["refresh_token"])
+    assert_error(reused, 401, "refresh_token_reused")
+    cleared = set_cookies(reused)
+    assert {name: cookie.value for name, cookie in cleared.items()} == {
+        "skiff_session": "",
+        "skiff_refresh": "",
+    }
+    assert cleared["skiff_refresh"]["path"] == "/api/v1/auth"
+    assert {int(cookie["max-age"]) for cookie in cleared.values()} == {0}
 
 
 async def test_the_body_wins_over_the_cookie(identity: Identity, ada: dict[str, Any]) -> None:
@@ -91,10 +97,18 @@ async def test_refresh_without_any_token_is_a_validation_error(
     assert error["details"] == {"fields": [{"field": "refresh_token", "message": "is required"}]}
 
 
-async def test_an_unknown_cookie_token_is_refused(identity: Identity) -> None:
+async def test_an_unknown_cookie_token_is_refused_and_cleared(identity: Identity) -> None:
     response = await refresh_with_cookie(identity, "rt_never-issued")
 
     assert_error(response, 401, "invalid_refresh_token")
+    assert set(set_cookies(response)) == {"skiff_session", "skiff_refresh"}
+
+
+async def test_a_refused_body_token_leaves_the_cookies_alone(identity: Identity) -> None:
+    response = await identity.refresh("rt_never-issued")
+
+    assert_error(response, 401, "invalid_refresh_token")
+    assert set_cookies(response) == {}
 
 
 async def test_logout_ends_the_cookies_session_and_clears_both_cookies(

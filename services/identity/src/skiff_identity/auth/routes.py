@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Response, get, post
+from typing import Any, cast
+
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from skiff_kit.db import DbSession
+from skiff_kit.error_handlers import error_response
 from skiff_kit.errors import NotFound, SkiffError, Unauthorized, ValidationFailed
 from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller
 
@@ -80,6 +83,22 @@ def _refresh_token_required() -> ValidationFailed:
     )
 
 
+def _refused_clearing_cookies(
+    request: Request[Any, Any, Any], refused: SkiffError, *, secure: bool
+) -> Response[LoginResponse]:
+    """`refused` in the API error shape, with both session cookies cleared."""
+    answer = error_response(
+        request,
+        status_code=refused.status_code,
+        message=refused.message,
+        code=refused.code,
+        details=refused.details,
+    )
+    answer.cookies = cleared_cookies(secure=secure)
+    # An error body, typed as the route's answer so that its documented 200 stays a login.
+    return cast("Response[LoginResponse]", answer)
+
+
 class AuthController(Controller):
     """Register, log in and refresh take anonymous `caller`s, but only through the gateway."""
 
@@ -132,6 +151,7 @@ class AuthController(Controller):
     @post("/refresh")
     async def refresh(
         self,
+        request: Request[Any, Any, Any],
         caller: GatewayCaller,
         db_session: DbSession,
         credentials: NamedDependency[Credentials],
@@ -142,18 +162,24 @@ class AuthController(Controller):
         """Trade a refresh token (body, else `skiff_refresh` cookie) for a new pair.
 
         A reused token revokes its whole family. A request that came with the cookie gets the
-        rotated token in it too.
+        rotated token in it too; if its token is refused, both cookies are cleared (a browser
+        would otherwise keep presenting a dead token).
         """
         token = (data.refresh_token if data else None) or cookie_token
         if not token:
             raise _refresh_token_required()
-        result = await service.refresh(db_session, token, credentials=credentials)
-        if result is None:
-            await db_session.commit()  # keep the family revoked although the request fails
-            raise Unauthorized(
-                "This refresh token was already used; every session of its family is ended.",
-                code="refresh_token_reused",
-            )
+        try:
+            result = await service.refresh(db_session, token, credentials=credentials)
+            if result is None:
+                await db_session.commit()  # keep the family revoked although the request fails
+                raise Unauthorized(
+                    "This refresh token was already used; every session of its family is ended.",
+                    code="refresh_token_reused",
+                )
+        except Unauthorized as refused:
+            if token != cookie_token:
+                raise
+            return _refused_clearing_cookies(request, refused, secure=cookie_secure)
         user, issued = result
         # A browser holding the cookie gets the rotated token there too, or its next
         # refresh would present the spent one and end the whole family.
