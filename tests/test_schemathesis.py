@@ -6,9 +6,9 @@ real resources of the caller's organization, so the fuzz reaches past the 404. T
 the one the matrix checks against the live gateway (tests/matrix/document.py), so each
 operation is its own test id. Calls go with an API key; a 403 is retried as the key's owner
 (routes that refuse keys or need an admin); logout and deleting the organization get
-disposable credentials, since they would end the shared ones. No operation is excluded; two
-streams keep their generated ids in the real-resource pass (fuzz_callers.GENERATED_IDS_ONLY
-says why).
+disposable credentials, since they would end the shared ones. No operation is excluded; the
+session event stream keeps its generated ids in the real-resource pass
+(fuzz_callers.GENERATED_IDS_ONLY says why).
 """
 
 from __future__ import annotations

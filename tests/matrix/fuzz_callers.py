@@ -27,12 +27,6 @@ GENERATED_IDS_ONLY: dict[str, str] = {
     "GET /api/v1/sessions/{session_id}/events": (
         "the stream stays open while the session lives: a real id holds the call until timeout"
     ),
-    "GET /api/v1/tasks/{task_id}/stream": (
-        "BUG (orchestrator, reported): about 1 call in 100 on a finished task's stream never "
-        "ends (straight to the orchestrator it hangs; through the gateway the chunked body is "
-        "cut: ChunkedEncodingError). Flaky, so it cannot be a strict xfail; re-include it once "
-        "fixed"
-    ),
 }
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from billing_fake import FakeBilling
 from nats.aio.client import Client as NATS
-from orchestrator_support import SESSIONS, Caller, assert_error, read_sse
+from orchestrator_support import SESSIONS, Caller, assert_error, member, read_sse
 from sandbox_fakes import FakeRunner
 from skiff_testing.bus import eventually
+from skiff_testing.services import GatewaySigner
 
 TASKS = "/api/v1/tasks"
 
@@ -159,3 +162,22 @@ async def test_a_bad_last_event_id_answers_400(alice: Caller, runner: FakeRunner
 
 async def _touched(runner: FakeRunner, session_id: str) -> bool:
     return session_id in runner.touches
+
+
+async def test_a_task_ended_without_a_final_live_status_ends_its_stream_at_once(
+    start_orchestrator: Any, gateway_signer: GatewaySigner, billing: FakeBilling, runner: FakeRunner
+) -> None:
+    """A task failed by the orchestrator (its session stopped) has no final LIVE status: its
+    stream must not wait for a heartbeat (30 s here) to say so."""
+    async with start_orchestrator(stream_heartbeat_seconds=30) as http:
+        alice = Caller(http, gateway_signer, member())
+        session = await alice.running_session()
+        task_id = await _task(alice, session, "sleep")
+        await alice.task_in(task_id, "running")
+        assert (await alice.delete(f"{SESSIONS}/{session['id']}")).status_code == 202
+        await alice.task_in(task_id, "failed")
+
+        events = await asyncio.wait_for(read_sse(alice, f"{TASKS}/{task_id}/stream"), 10)
+
+    assert [e["event"] for e in events][-2:] == ["status", "end"]
+    assert events[-2]["data"]["status"] == "failed"

@@ -32,17 +32,18 @@ async def follow_task(
 ) -> AsyncGenerator[items.StreamItem, None]:
     """A task's output and status from LIVE (after `after`), then `end`."""
     subject = task_subject(task.session_id, task.id)
+    # A task that has ended already: LIVE holds nothing of it newer than `last_seq`.
+    last_seq: int | None = None
     if task.status in TERMINAL_TASK_STATUSES:
         last = await last_of(nc, subject)
         if last is None:
             for item in items.rebuilt_from_row(task):
                 yield item
             return
-        if (
-            after is not None
-            and after >= last.seq
-            and items.is_final_task_status(last.event, task.id)
-        ):
+        last_seq = last.seq
+        if after is not None and after >= last.seq:
+            if not items.is_final_task_status(last.event, task.id):
+                yield items.task_status_from_row(task)
             yield items.end(task_id=task.id, status=task.status)
             return
     async with live_feed(nc, subject, after=after) as feed:
@@ -58,6 +59,12 @@ async def follow_task(
             yield items.from_live(got.seq, got.event)
             if items.is_final_task_status(got.event, task.id):
                 yield items.end(task_id=task.id, status=got.event.status)
+                return
+            if last_seq is not None and got.seq >= last_seq:
+                # It ended without a final live status (the orchestrator failed it when its
+                # session ended, say): the row says how, now rather than at a heartbeat.
+                yield items.task_status_from_row(task)
+                yield items.end(task_id=task.id, status=task.status)
                 return
 
 
