@@ -34,7 +34,7 @@ AGENT_SCRIPT = "/opt/skiff/sandbox_agent.py"
 AGENT_COMMAND = [
     "/bin/sh",
     "-c",
-    f"python3 -I {AGENT_SCRIPT} {AGENT_DIRECTORY}/agent.sock; exec sleep infinity",
+    f"python3 -I -S {AGENT_SCRIPT} {AGENT_DIRECTORY}/agent.sock; exec sleep infinity",
 ]
 
 
