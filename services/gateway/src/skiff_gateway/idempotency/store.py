@@ -11,25 +11,24 @@ replica that died mid-request would otherwise block its key until the record exp
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import msgspec
 from nats.aio.client import Client as NATS
 from nats.js import api
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from skiff_kit.errors import SkiffError
 from skiff_kit.logging import get_logger
-from skiff_messaging.connection import connect
 
 from skiff_gateway.idempotency.errors import (
     IdempotencyKeyInUse,
     IdempotencyKeyReused,
     IdempotencyUnavailable,
 )
+from skiff_gateway.kv_bucket import BackgroundBucket
 
 _ATTEMPTS = 5
 _ENVELOPE_ROOM = 4096  # what a KV message adds to its value (subject, headers)
@@ -77,53 +76,31 @@ class IdempotencyStore:
         self.ttl_seconds = ttl_seconds
         self.timeout_seconds = timeout_seconds
         self.abandoned_after_seconds = abandoned_after_seconds
-        self.nats: NATS | None = None
-        self._kv: KeyValue | None = None
-        self._task: asyncio.Task[None] | None = None
+        config = api.KeyValueConfig(
+            bucket=bucket, history=1, ttl=ttl_seconds, storage=api.StorageType.FILE
+        )
+        self._bucket = BackgroundBucket(nats_url, client_name="gateway-idempotency", config=config)
+
+    @property
+    def nats(self) -> NATS | None:
+        return self._bucket.nats
+
+    @property
+    def _kv(self) -> KeyValue | None:
+        return self._bucket.kv
 
     @property
     def ready(self) -> bool:
         """True while the bucket can be used (connected, bucket opened)."""
-        return self._kv is not None and self.nats is not None and self.nats.is_connected
+        return self._bucket.ready
 
     async def start(self, *, wait_seconds: float) -> None:
         """Connect in the background; wait up to `wait_seconds` for it (never fails)."""
-        self._task = asyncio.create_task(self._open(), name="gateway-idempotency-store")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._task), wait_seconds)
-        if not self.ready:
+        if not await self._bucket.start(wait_seconds=wait_seconds):
             _log.warning("idempotency_store_unavailable", nats_url=self.nats_url)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-        if self.nats is not None:
-            with contextlib.suppress(Exception):
-                await self.nats.close()
-        self.nats, self._kv = None, None
-
-    async def _open(self) -> None:
-        """Connect (retrying for as long as it takes) and open or create the bucket."""
-        self.nats = await connect(self.nats_url, name="gateway-idempotency")
-        js = self.nats.jetstream()
-        while self._kv is None:
-            try:
-                self._kv = await self._bucket(js)
-            except Exception as error:
-                _log.warning("idempotency_bucket_failed", error=str(error) or type(error).__name__)
-                await asyncio.sleep(1.0)
-
-    async def _bucket(self, js: Any) -> KeyValue:
-        try:
-            kv: KeyValue = await js.key_value(self.bucket)
-        except BucketNotFoundError:
-            config = api.KeyValueConfig(
-                bucket=self.bucket, history=1, ttl=self.ttl_seconds, storage=api.StorageType.FILE
-            )
-            kv = await js.create_key_value(config)
-        return kv
+        await self._bucket.stop()
 
     async def claim(self, key: str, fingerprint: str) -> Claim | Record:
         """Claim `key` for a request, or the completed record to replay.

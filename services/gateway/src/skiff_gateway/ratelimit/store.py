@@ -9,16 +9,16 @@ up to at most its limit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from nats.aio.client import Client as NATS
 from nats.js import api
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from skiff_kit.logging import get_logger
-from skiff_messaging.connection import connect
+
+from skiff_gateway.kv_bucket import BackgroundBucket
 
 _MAX_ATTEMPTS = 32
 _log = get_logger("skiff.gateway.ratelimit")
@@ -56,57 +56,35 @@ class SharedCounters:
         self.bucket = bucket
         self.ttl_seconds = ttl_seconds
         self.timeout_seconds = timeout_seconds
-        self.nats: NATS | None = None
-        self._kv: KeyValue | None = None
-        self._task: asyncio.Task[None] | None = None
+        config = api.KeyValueConfig(
+            bucket=bucket,
+            history=1,
+            ttl=ttl_seconds,
+            storage=api.StorageType.MEMORY,
+            direct=True,
+        )
+        self._bucket = BackgroundBucket(nats_url, client_name="gateway-ratelimit", config=config)
+
+    @property
+    def nats(self) -> NATS | None:
+        return self._bucket.nats
+
+    @property
+    def _kv(self) -> KeyValue | None:
+        return self._bucket.kv
 
     @property
     def ready(self) -> bool:
         """True while the bucket can be used (connected, bucket opened)."""
-        return self._kv is not None and self.nats is not None and self.nats.is_connected
+        return self._bucket.ready
 
     async def start(self, *, wait_seconds: float) -> None:
         """Connect in the background; wait up to `wait_seconds` for it (never fails)."""
-        self._task = asyncio.create_task(self._open(), name="gateway-ratelimit-store")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._task), wait_seconds)
-        if not self.ready:
+        if not await self._bucket.start(wait_seconds=wait_seconds):
             _log.warning("ratelimit_store_unavailable", nats_url=self.nats_url, fallback="local")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(BaseException):
-                await self._task
-        if self.nats is not None:
-            with contextlib.suppress(Exception):
-                await self.nats.close()
-        self.nats, self._kv = None, None
-
-    async def _open(self) -> None:
-        """Connect (retrying for as long as it takes) and open or create the bucket."""
-        self.nats = await connect(self.nats_url, name="gateway-ratelimit")
-        js = self.nats.jetstream()
-        while self._kv is None:
-            try:
-                self._kv = await self._bucket(js)
-            except Exception as error:
-                _log.warning("ratelimit_bucket_failed", error=str(error) or type(error).__name__)
-                await asyncio.sleep(1.0)
-
-    async def _bucket(self, js: Any) -> KeyValue:
-        try:
-            kv: KeyValue = await js.key_value(self.bucket)
-        except BucketNotFoundError:
-            config = api.KeyValueConfig(
-                bucket=self.bucket,
-                history=1,
-                ttl=self.ttl_seconds,
-                storage=api.StorageType.MEMORY,
-                direct=True,
-            )
-            kv = await js.create_key_value(config)
-        return kv
+        await self._bucket.stop()
 
     async def lease(self, key: str, *, limit: int, want: int, last: Counter | None) -> Grant:
         """Take up to `want` tokens from counter `key` (never past `limit`).
