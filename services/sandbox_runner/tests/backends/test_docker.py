@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from backend_helpers import run
 from skiff_contracts.events.orchestrator import SandboxSpec
 from skiff_sandbox_runner.backends.agent_process import AgentProcess
 from skiff_sandbox_runner.backends.base import BackendError, ExitStatus, Sandbox
@@ -80,25 +81,6 @@ async def eventually(condition: Callable[[], bool]) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the condition never held")
-
-
-async def run(
-    backend: DockerBackend,
-    sandbox: Sandbox,
-    command: str,
-    *,
-    env: dict[str, str] | None = None,
-    cwd: str | None = None,
-    stdin: bytes | None = None,
-) -> tuple[str, str, ExitStatus]:
-    process = await backend.exec(sandbox, command, env=env or {}, cwd=cwd)
-    if stdin is not None:
-        await process.write_stdin(stdin)
-    await process.close_stdin()
-    out = {"stdout": b"", "stderr": b""}
-    async for stream, chunk in process.output():
-        out[stream] += chunk
-    return out["stdout"].decode(), out["stderr"].decode(), await process.wait()
 
 
 async def test_exec_gives_output_exit_code_env_cwd_and_stdin(

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from backend_helpers import run
 from skiff_contracts.events.orchestrator import SandboxSpec
 from skiff_sandbox_runner.backends.base import BackendError, ExitStatus, Sandbox
 from skiff_sandbox_runner.backends.local import LocalBackend, LocalProcess
@@ -30,25 +31,6 @@ def backend(tmp_path: Path) -> LocalBackend:
 @pytest.fixture
 async def sandbox(backend: LocalBackend) -> Sandbox:
     return await backend.start("sbx_local1", SPEC, "ses_1")
-
-
-async def run(
-    backend: LocalBackend,
-    sandbox: Sandbox,
-    command: str,
-    *,
-    env: dict[str, str] | None = None,
-    cwd: str | None = None,
-    stdin: bytes | None = None,
-) -> tuple[str, str, ExitStatus]:
-    process = await backend.exec(sandbox, command, env=env or {}, cwd=cwd)
-    if stdin is not None:
-        await process.write_stdin(stdin)
-    await process.close_stdin()
-    out = {"stdout": b"", "stderr": b""}
-    async for stream, chunk in process.output():
-        out[stream] += chunk
-    return out["stdout"].decode(), out["stderr"].decode(), await process.wait()
 
 
 async def test_exec_gives_output_exit_code_env_and_cwd(
