@@ -327,6 +327,12 @@ async def test_commands_go_through_the_agent_and_docker_exec_takes_over_without_
     assert await through_agent.wait() == ExitStatus(exit_code=0)
 
     await run(backend, own, "pkill -f '^python3 -I'")  # code in the sandbox may stop it
+    for _ in range(100):  # the signal lands a moment after pkill has answered
+        probe = await backend.exec(own, "true", env={}, cwd=None)
+        await probe.wait()
+        if isinstance(probe, DockerProcess):
+            break
+        await asyncio.sleep(0.05)
 
     through_exec = await backend.exec(own, "echo through docker exec", env={}, cwd=None)
     assert isinstance(through_exec, DockerProcess)
