@@ -95,7 +95,6 @@ class DockerBackend:
         check_sandbox_id(sandbox_id)
         if spec.network not in ("none", "egress"):
             raise BackendError(f"unknown network {spec.network!r} (expected 'none' or 'egress')")
-        await self._require_image(spec.image)
         network_mode = await self._egress() if spec.network == "egress" else "none"
         workspace = self.workspace_root / sandbox_id
         made = await asyncio.to_thread(self._make_workspace, workspace)
@@ -150,6 +149,12 @@ class DockerBackend:
         except DockerError as error:
             if error.status == 409:
                 raise BackendError(f"sandbox {sandbox_id} already exists on this runner") from None
+            if error.status == 404 and "image" in error.message.lower():
+                # Checked here rather than before: one engine call less on every start.
+                raise BackendError(
+                    f"image {spec.image} is not available on this runner; "
+                    "build it with `make sandbox-image`"
+                ) from None
             raise BackendError(f"could not create the sandbox: {error.message}") from None
         try:
             await container.start()
@@ -162,17 +167,6 @@ class DockerBackend:
                 return await self._create_and_start(sandbox_id, spec, labels, network_mode)
             raise BackendError(f"could not start the sandbox: {error.message}") from None
         return container
-
-    async def _require_image(self, image: str) -> None:
-        try:
-            await self._client().images.inspect(image)
-        except DockerError as error:
-            if error.status == 404:
-                raise BackendError(
-                    f"image {image} is not available on this runner; "
-                    "build it with `make sandbox-image`"
-                ) from None
-            raise BackendError(f"the container engine failed: {error.message}") from None
 
     async def _egress(self) -> str:
         """The egress bridge network, created on first use."""
