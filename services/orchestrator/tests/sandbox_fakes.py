@@ -223,7 +223,7 @@ class FakeRunner:
         self.execs.append(request)
         process = FakeProcess(request=request)
         if request.stdin is not None:  # the whole input, then end of file
-            process.stdin.put_nowait(request.stdin)
+            process.stdin.put_nowait(request.stdin.decode())
             process.stdin.put_nowait(None)
         self.processes[request.task_id] = process
         task = asyncio.create_task(self._run(process))
@@ -244,7 +244,7 @@ class FakeRunner:
             raise ReplyError(rpc.TASK_NOT_FOUND, "no such running task")
         self.stdin_writes.append(request)
         if request.data:
-            process.stdin.put_nowait(request.data)
+            process.stdin.put_nowait(request.data.decode())
         if request.eof:
             process.stdin.put_nowait(None)
         return rpc.Done(status="running")

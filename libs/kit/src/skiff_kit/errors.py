@@ -90,6 +90,14 @@ class Conflict(SkiffError):
     default_message = "Conflict"
 
 
+class PayloadTooLarge(SkiffError):
+    """The request, or something it would send on, is larger than allowed."""
+
+    status_code = 413
+    code = "payload_too_large"
+    default_message = "The request is too large."
+
+
 class Unprocessable(SkiffError):
     """Well-formed but cannot be done (e.g. an idempotency key reused with another body)."""
 
@@ -148,6 +156,7 @@ CODE_BY_STATUS: dict[int, str] = {
         Forbidden,
         NotFound,
         Conflict,
+        PayloadTooLarge,
         Unprocessable,
         TooManyRequests,
         BadGateway,

@@ -3,6 +3,7 @@
 from skiff_messaging.connection import connect
 from skiff_messaging.consumer import EventConsumer, Handler
 from skiff_messaging.errors import (
+    EventTooLarge,
     MessagingError,
     NoResponders,
     PermanentError,
@@ -11,8 +12,10 @@ from skiff_messaging.errors import (
     ReplyError,
     RequestFailed,
     RequestTimeout,
+    RequestTooLarge,
 )
 from skiff_messaging.inbox import forget_handled
+from skiff_messaging.limits import MessageTooLarge
 from skiff_messaging.outbox import Outbox
 from skiff_messaging.relay import OutboxRelay
 from skiff_messaging.rpc import request, serve
@@ -27,7 +30,9 @@ from skiff_messaging.tables import (
 __all__ = [
     "STREAMS",
     "EventConsumer",
+    "EventTooLarge",
     "Handler",
+    "MessageTooLarge",
     "MessagingError",
     "MessagingTables",
     "NoResponders",
@@ -39,6 +44,7 @@ __all__ = [
     "ReplyError",
     "RequestFailed",
     "RequestTimeout",
+    "RequestTooLarge",
     "connect",
     "create_messaging_tables",
     "drop_messaging_tables",

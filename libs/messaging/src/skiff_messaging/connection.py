@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from typing import Any
 
 import structlog
@@ -11,8 +13,58 @@ from nats.aio.client import Client as NATS
 from nats.aio.client import Server
 
 from skiff_messaging.aio import backoff_delay
+from skiff_messaging.limits import MessageTooLarge, message_size, observe_max_payload
 
 log = structlog.get_logger("skiff_messaging.connection")
+_AUTHORIZATION = "authorization violation"
+
+
+class SkiffClient(NATS):
+    """nats-py's client, made unable to lose its connection for good by accident.
+
+    - Every message is measured with its headers before it is sent: one over the server's
+      `max_payload` raises `MessageTooLarge` here instead of reaching the server, which would
+      close the connection (nats-py compares only the payload).
+    - A protocol error the server answers with `-ERR` (after which it closes the connection)
+      is handled like a dropped connection: reconnect and resubscribe, as nats-py does for a
+      stale connection, instead of closing the client for good.
+    """
+
+    closing_on_purpose = False
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes = b"",
+        reply: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        size = message_size(payload, headers)
+        if size > self.max_payload:
+            raise MessageTooLarge(subject, size, self.max_payload)
+        await super().publish(subject, payload, reply, headers)
+
+    async def _process_err(self, err_msg: str) -> None:
+        if _AUTHORIZATION in err_msg.lower():
+            await super()._process_err(err_msg)
+            return
+        log.warning("nats server error; reconnecting", error=err_msg.strip("' "))
+        await self._process_op_err(ConnectionResetError(err_msg))
+
+    async def close(self) -> None:
+        self.closing_on_purpose = True
+        await super().close()
+
+    async def drain(self) -> None:
+        self.closing_on_purpose = True
+        await super().drain()
+
+
+def _exit_for_restart(name: str) -> None:
+    """The last resort: a client closed for good cannot get its subscriptions back, so the
+    process stops (gracefully, SIGTERM) and its supervisor starts it again."""
+    log.error("nats connection closed for good; stopping so the supervisor restarts", client=name)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _reconnect_handler(servers: list[Server], _info: dict[str, Any]) -> tuple[Server | None, float]:
@@ -29,10 +81,14 @@ async def connect(url: str, *, name: str, **options: Any) -> NATS:
     to `nats.connect`.
     """
 
-    client = NATS()
+    client = SkiffClient()
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error", client=name, error=str(exc) or type(exc).__name__)
+
+    async def on_closed() -> None:
+        if not client.closing_on_purpose:
+            _exit_for_restart(name)
 
     async def on_disconnected() -> None:
         if not client.is_closed:  # a close() we asked for is not worth a warning
@@ -40,6 +96,7 @@ async def connect(url: str, *, name: str, **options: Any) -> NATS:
 
     async def on_reconnected() -> None:
         log.info("nats reconnected", client=name)
+        observe_max_payload(client.max_payload)
 
     settings: dict[str, Any] = {
         "servers": [part.strip() for part in url.split(",") if part.strip()],
@@ -55,9 +112,11 @@ async def connect(url: str, *, name: str, **options: Any) -> NATS:
         "error_cb": on_error,
         "disconnected_cb": on_disconnected,
         "reconnected_cb": on_reconnected,
+        "closed_cb": on_closed,
         **options,
     }
     await client.connect(**settings)
+    observe_max_payload(client.max_payload)
     return client
 
 

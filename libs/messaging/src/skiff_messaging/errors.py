@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from skiff_kit.errors import SkiffError
 
 
 class MessagingError(Exception):
@@ -13,6 +14,25 @@ class MessagingError(Exception):
 
 class PermanentError(MessagingError):
     """Raised by an event handler when the event can never succeed: dead-lettered, not retried."""
+
+
+class EventTooLarge(PermanentError, SkiffError):
+    """An event would not fit in one NATS message: refused before its transaction commits.
+
+    Inputs are limited so that valid requests always fit; reaching this means a limit is
+    missing, so the request is refused (413) instead of committing what can never be sent.
+    """
+
+    status_code = 413
+    code = "event_too_large"
+
+    def __init__(self, event_type: str, size: int, limit: int) -> None:
+        SkiffError.__init__(
+            self,
+            f"The {event_type} event this request makes would be {size} bytes; "
+            f"the message bus accepts at most {limit}.",
+            details={"event_type": event_type, "size": size, "max_bytes": limit},
+        )
 
 
 class PublishFailed(MessagingError):
@@ -32,6 +52,17 @@ class NoResponders(RequestFailed):
 
     def __init__(self, subject: str) -> None:
         super().__init__(subject, f"no responders on {subject!r}: is the service running?")
+
+
+class RequestTooLarge(RequestFailed):
+    """The request would not fit in one NATS message; it was not sent."""
+
+    def __init__(self, subject: str, size: int, limit: int) -> None:
+        super().__init__(
+            subject, f"request on {subject!r} is {size} bytes; NATS accepts at most {limit}"
+        )
+        self.size = size
+        self.limit = limit
 
 
 class RequestTimeout(RequestFailed):

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from skiff_messaging.errors import EventTooLarge
+from skiff_messaging.limits import max_payload, message_size
 from skiff_messaging.tables import OUTBOX
 from skiff_messaging.tracing import trace_headers
 
@@ -99,7 +101,9 @@ class Outbox:
         """Add an event to the current transaction; it is published once that commits.
 
         `subject` is the CloudEvents subject (what the event is about, e.g. an id);
-        `nats_subject` defaults to the event type. Never commits: the caller does. A fixed
+        `nats_subject` defaults to the event type. Never commits: the caller does. An event
+        that would not fit in one NATS message (headers included) raises `EventTooLarge`
+        here, so nothing unpublishable is ever committed. A fixed
         `event_id` (a naturally idempotent id) recorded again while the first is still in the
         outbox is a no-op; recorded again later, the stream's de-duplication window and the
         consumers' inboxes drop the repeat.
@@ -117,6 +121,9 @@ class Outbox:
         routed = nats_subject or payload.event_type
         _check_token("subject", routed)
         raw = envelope.encode()
+        size = message_size(raw, {**headers, "Nats-Msg-Id": envelope.id})
+        if size > (limit := max_payload()):
+            raise EventTooLarge(payload.event_type, size, limit)
         await session.execute(
             _RECORD,
             {

@@ -11,6 +11,13 @@ from nats.aio.msg import Msg
 
 from skiff_messaging.errors import PublishFailed
 
+# JetStream's answer when a message is over the stream's own size limit: it never will fit.
+_TOO_LARGE_FOR_STREAM = 10054
+
+
+class PublishRefused(PublishFailed):
+    """The stream answered with an error that repeating the publish cannot change."""
+
 
 class AckedPublisher:
     """What `js.publish_async` does, with less work per message (this is the relay's hot loop).
@@ -62,6 +69,8 @@ class AckedPublisher:
             future.set_exception(PublishFailed(f"no stream answered (status {status})"))
         elif b'"error"' in data:
             error: Any = json.loads(data).get("error", {})
-            future.set_exception(PublishFailed(f"stream refused the message: {error}"))
+            permanent = isinstance(error, dict) and error.get("err_code") == _TOO_LARGE_FOR_STREAM
+            kind = PublishRefused if permanent else PublishFailed
+            future.set_exception(kind(f"stream refused the message: {error}"))
         else:
             future.set_result(None)

@@ -13,13 +13,18 @@ import msgspec
 import structlog
 from asyncpg.transaction import Transaction
 from nats.js import JetStreamContext
+from opentelemetry import metrics
 
 from skiff_messaging.aio import backoff_delay, first_of, raise_if_cancelled
 from skiff_messaging.errors import PublishFailed
 from skiff_messaging.fastpath import NotePublisher
-from skiff_messaging.publisher import AckedPublisher
+from skiff_messaging.limits import MessageTooLarge
+from skiff_messaging.publisher import AckedPublisher, PublishRefused
 
 log = structlog.get_logger("skiff_messaging.relay")
+_dead_rows = metrics.get_meter("skiff.messaging").create_counter(
+    "skiff.outbox.dead_letters", description="Outbox rows that can never be published"
+)
 
 # Rows are deleted in the transaction that claimed them, which commits only after every ack.
 _CLAIM = """
@@ -34,6 +39,12 @@ DELETE FROM outbox WHERE id IN (
 )
 """
 _TRY_LEAD = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))"
+# A row that can never be published leaves the outbox for `dead_letters`, in the transaction
+# that claimed it, so the rows behind it go on.
+_BURY = """
+INSERT INTO dead_letters (consumer, event_id, subject, payload, reason, deliveries)
+VALUES ('outbox-relay', $1, $2, $3, $4, 0)
+"""
 
 
 @dataclass
@@ -42,7 +53,9 @@ class _Batch:
 
     rows: list[asyncpg.Record]
     transaction: Transaction
-    futures: list[asyncio.Future[Any]]
+    connection: asyncpg.Connection
+    futures: list[tuple[asyncpg.Record, asyncio.Future[Any]]]
+    dead: list[tuple[asyncpg.Record, str]]
 
 
 class OutboxRelay:
@@ -132,7 +145,7 @@ class OutboxRelay:
                     claimed.pop(0)
             finally:
                 for batch in claimed:  # a failure or a cancellation: these rows stay
-                    for future in batch.futures:
+                    for _row, future in batch.futures:
                         future.cancel()
                     with contextlib.suppress(Exception):
                         await batch.transaction.rollback()
@@ -210,7 +223,7 @@ class OutboxRelay:
         try:
             rows = await connection.fetch(_CLAIM, self.batch_size)
             rows.sort(key=lambda row: row["seq"])
-            batch = _Batch(rows, transaction, [])
+            batch = _Batch(rows, transaction, connection, [], [])
             await self._publish_rows(batch)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -223,27 +236,50 @@ class OutboxRelay:
             for row in batch.rows:
                 headers = msgspec.json.decode(row["headers"], type=dict[str, str])
                 headers["Nats-Msg-Id"] = row["id"]
-                batch.futures.append(
-                    await self._publisher.publish(row["subject"], row["payload"], headers)
-                )
+                try:
+                    future = await self._publisher.publish(row["subject"], row["payload"], headers)
+                except MessageTooLarge as exc:
+                    batch.dead.append((row, str(exc)))
+                    continue
+                batch.futures.append((row, future))
         except Exception as exc:
-            for future in batch.futures:
+            for _row, future in batch.futures:
                 future.cancel()
             raise PublishFailed(f"outbox events not published: {exc!r}") from exc
 
     async def _settle(self, batch: _Batch) -> int:
-        """Wait for every ack of the batch, then commit its deletion."""
+        """Wait for every ack of the batch, bury what can never be sent, commit the deletion."""
         await self._await_acks(batch)
+        for row, reason in batch.dead:
+            await batch.connection.execute(_BURY, row["id"], row["subject"], row["payload"], reason)
         await batch.transaction.commit()
-        return len(batch.rows)
+        for row, reason in batch.dead:
+            _dead_rows.add(1, {"schema": self.schema})
+            log.error(
+                "outbox event can never be published; moved to dead_letters",
+                schema=self.schema,
+                event_id=row["id"],
+                subject=row["subject"],
+                reason=reason,
+            )
+        return len(batch.rows) - len(batch.dead)
 
     async def _await_acks(self, batch: _Batch) -> None:
+        """Every ack, or PublishFailed; a permanent refusal marks only its row as dead."""
         try:
             async with asyncio.timeout(self.publish_timeout):
-                await asyncio.gather(*batch.futures)
+                results = await asyncio.gather(
+                    *(future for _row, future in batch.futures), return_exceptions=True
+                )
         except Exception as exc:
             count = len(batch.rows)
             raise PublishFailed(f"{count} outbox events not acknowledged: {exc!r}") from exc
+        for (row, _future), result in zip(batch.futures, results, strict=True):
+            if isinstance(result, PublishRefused):
+                batch.dead.append((row, str(result)))
+            elif isinstance(result, BaseException):
+                count = len(batch.rows)
+                raise PublishFailed(f"{count} outbox events not acknowledged: {result!r}")
 
     def _on_notify(self, _connection: object, _pid: int, _channel: str, text: str) -> None:
         if not self._notes.offer(text):

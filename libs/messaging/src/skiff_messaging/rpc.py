@@ -21,7 +21,9 @@ from skiff_messaging.errors import (
     ReplyError,
     RequestFailed,
     RequestTimeout,
+    RequestTooLarge,
 )
+from skiff_messaging.limits import MessageTooLarge
 from skiff_messaging.tracing import context_of, trace_headers, tracer
 
 log = structlog.get_logger("skiff_messaging.rpc")
@@ -42,14 +44,18 @@ async def request(
 ) -> T:
     """Send `body` to whoever serves `subject` and decode the reply into `reply_type`.
 
-    Raises NoResponders, RequestTimeout, RemoteError (the responder's ReplyError) or
-    RequestFailed (a reply that does not decode).
+    Raises NoResponders, RequestTimeout, RequestTooLarge (not sent: over the server's
+    max_payload), RemoteError (the responder's ReplyError) or RequestFailed (a reply that does
+    not decode).
     """
     with tracer.start_as_current_span(f"{subject} request", kind=SpanKind.CLIENT) as span:
         try:
             msg = await nc.request(
                 subject, msgspec.json.encode(body), timeout=timeout, headers=trace_headers() or None
             )
+        except MessageTooLarge as exc:
+            span.set_status(Status(StatusCode.ERROR, "too large"))
+            raise RequestTooLarge(subject, exc.size, exc.limit) from None
         except nats.errors.NoRespondersError:
             span.set_status(Status(StatusCode.ERROR, "no responders"))
             raise NoResponders(subject) from None
@@ -107,7 +113,12 @@ async def serve(
                 if headers is not None:
                     span.set_status(Status(StatusCode.ERROR, headers[ERROR_HEADER]))
             if msg.reply:
-                await nc.publish(msg.reply, reply, headers=headers)
+                try:
+                    await nc.publish(msg.reply, reply, headers=headers)
+                except MessageTooLarge as exc:
+                    log.error("reply too large", subject=subject, error=str(exc))
+                    reply, headers = _error("reply_too_large", str(exc))
+                    await nc.publish(msg.reply, reply, headers=headers)
 
     async def receive(msg: Msg) -> None:
         task = asyncio.create_task(answer(msg))

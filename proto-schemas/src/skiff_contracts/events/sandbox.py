@@ -109,7 +109,12 @@ class TaskStarted(EventPayload, frozen=True, kw_only=True):
 
 
 class TaskCompleted(EventPayload, frozen=True, kw_only=True):
-    """A task ended, with its exit code and a bounded transcript of its output."""
+    """A task ended, with its exit code and its output.
+
+    Small transcripts ride here whole. A large one lives in the Object Store bucket
+    `skiff-task-output` under `output_object` (see `skiff_contracts.task_output`); `stdout` and
+    `stderr` are then the first few KiB of each stream, so the event stays small.
+    """
 
     event_type: ClassVar[str] = "sandbox.task.completed"
     description: ClassVar[str] = "A task finished (succeeded, failed, cancelled or timed out)."
@@ -125,6 +130,7 @@ class TaskCompleted(EventPayload, frozen=True, kw_only=True):
     error: str | None = None  # why it failed beyond its exit code, e.g. "out of memory"
     duration_ms: int
     finished_at: datetime
+    output_object: str | None = None  # the full transcript's object name, when not inline
 
 
 def usage_event_id(session_id: str, minute: int | None) -> str:

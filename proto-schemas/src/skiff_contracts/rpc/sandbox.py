@@ -22,7 +22,11 @@ def runner_subject(runner_id: str, verb: str) -> str:
 
 
 class ExecRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """Run `command` with `/bin/sh -c` in the session's workspace (cwd relative to it)."""
+    """Run `command` with `/bin/sh -c` in the session's workspace (cwd relative to it).
+
+    `stdin` travels as bytes (base64 in JSON: a third larger, whatever the content), so its
+    size on the bus is known from its length alone.
+    """
 
     task_id: str
     session_id: str
@@ -30,7 +34,7 @@ class ExecRequest(msgspec.Struct, frozen=True, kw_only=True):
     command: str
     env: dict[str, str] = {}
     cwd: str | None = None
-    stdin: str | None = None
+    stdin: bytes | None = None
     timeout_seconds: int
 
 
@@ -49,11 +53,11 @@ class TaskRef(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StdinRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """Write `data` to a running task's stdin; `eof` closes it afterwards."""
+    """Write `data` to a running task's stdin; `eof` closes it afterwards (bytes, as stdin)."""
 
     session_id: str
     task_id: str
-    data: str = ""
+    data: bytes = b""
     eof: bool = False
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar.types import Receive, Scope, Send
+from skiff_kit import errors
 from skiff_kit.errors import BadGateway, GatewayTimeout, ServiceUnavailable, SkiffError
 from skiff_kit.internal_token import INTERNAL_TOKEN_HEADER
 
@@ -55,11 +56,9 @@ class ClientGone(Exception):
     """The client hung up while its body was being sent: nobody is left to answer."""
 
 
-class PayloadTooLarge(SkiffError):
+class PayloadTooLarge(errors.PayloadTooLarge):
     """The request body is larger than the gateway accepts."""
 
-    status_code = 413
-    code = "payload_too_large"
     default_message = "The request body is too large."
 
 

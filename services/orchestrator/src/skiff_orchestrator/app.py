@@ -18,7 +18,8 @@ from skiff_orchestrator.runtime import Runtime
 from skiff_orchestrator.sessions.handlers import SANDBOX_SESSION_HANDLERS, billing_handlers
 from skiff_orchestrator.sessions.routes import SessionsController
 from skiff_orchestrator.settings import OrchestratorSettings
-from skiff_orchestrator.tasks.handlers import SANDBOX_TASK_HANDLERS
+from skiff_orchestrator.tasks.handlers import task_handlers
+from skiff_orchestrator.tasks.outputs import TaskOutputs
 from skiff_orchestrator.tasks.routes import SessionTasksController, TasksController
 
 SANDBOX_CONSUMER = "orchestrator--sandbox"
@@ -35,11 +36,13 @@ def create(settings: OrchestratorSettings) -> Litestar:
         schema=settings.database_schema,
     )
     runtime = Runtime(bus=bus, settings=settings)
+    outputs = TaskOutputs(lambda: bus.nats)
+    tasks = task_handlers(outputs, output_limit=settings.task_output_limit_bytes)
     bus.subscriptions = [
         Subscription(
             stream="SANDBOX",
             durable=SANDBOX_CONSUMER,
-            handlers={**SANDBOX_SESSION_HANDLERS, **SANDBOX_TASK_HANDLERS},
+            handlers={**SANDBOX_SESSION_HANDLERS, **tasks},
         ),
         Subscription(
             stream="BILLING", durable=BILLING_CONSUMER, handlers=billing_handlers(runtime.live)

@@ -7,8 +7,8 @@ from typing import TypeVar
 import msgspec
 from nats.aio.client import Client as NATS
 from skiff_contracts.rpc import sandbox as contract
-from skiff_kit.errors import BadGateway, SkiffError
-from skiff_messaging.errors import RemoteError, RequestFailed
+from skiff_kit.errors import BadGateway, PayloadTooLarge, SkiffError
+from skiff_messaging.errors import RemoteError, RequestFailed, RequestTooLarge
 from skiff_messaging.rpc import request
 
 from skiff_orchestrator.errors import RunnerUnavailable, SessionNotRunning, TaskNotRunning
@@ -44,6 +44,12 @@ class RunnerClient:
             return await request(self.nc, subject, body, reply, timeout=self.timeout)
         except RemoteError as exc:
             raise _translated(exc) from exc
+        except RequestTooLarge as exc:
+            raise PayloadTooLarge(
+                f"The command is too large to send to its sandbox ({exc.size} bytes; at most "
+                f"{exc.limit}).",
+                details={"size": exc.size, "max_bytes": exc.limit},
+            ) from exc
         except RequestFailed as exc:
             raise RunnerUnavailable(details={"runner_id": runner_id, "reason": str(exc)}) from exc
 

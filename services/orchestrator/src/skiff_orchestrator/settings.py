@@ -24,6 +24,8 @@ class OrchestratorSettings(ServiceSettings, kw_only=True):
     session_timeout_default_seconds: int = 3600
     session_idle_timeout_default_seconds: int = 300
     session_network_default: str = "none"
+    # Sizes are measured as JSON, the form in which they travel on the bus (NATS accepts 1 MiB
+    # per message by default); together a task's command, env and stdin fit in one message.
     session_env_max_entries: int = 64
     session_env_max_bytes: int = 32 * 1024
     session_metadata_max_entries: int = 32
@@ -32,8 +34,8 @@ class OrchestratorSettings(ServiceSettings, kw_only=True):
     # Tasks.
     task_timeout_default_seconds: int = 600
     task_timeout_max_seconds: int = 24 * 3600
-    task_command_max_bytes: int = 64 * 1024
-    task_stdin_max_bytes: int = 1024 * 1024
+    task_command_max_bytes: int = 64 * 1024  # as JSON
+    task_stdin_max_bytes: int = 512 * 1024  # UTF-8 bytes; sent as base64 (4/3 of it)
     task_output_limit_bytes: int = 256 * 1024  # per stream, for ?wait=true answers
     task_wait_margin_seconds: float = 10.0
     # `?wait=true` answers by then at the latest (202 and the task as it stands): below the

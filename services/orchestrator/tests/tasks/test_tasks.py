@@ -99,7 +99,7 @@ async def test_stdin_given_with_the_task_reaches_the_process(
     )
 
     assert response.json()["stdout"] == "to be echoed"
-    assert runner.execs[0].stdin == "to be echoed"
+    assert runner.execs[0].stdin == b"to be echoed"
 
 
 async def test_wait_cuts_long_output_and_says_so(

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from skiff_messaging.tables import messaging_tables
-from sqlalchemy import DateTime, Float, Integer, MetaData, String, Text
+from sqlalchemy import DateTime, Float, Integer, LargeBinary, MetaData, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -58,3 +58,18 @@ class TaskRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StagedOutput(Base):
+    """A finished task whose transcript is too large for its event, not yet announced.
+
+    `completed` is its whole `sandbox.task.completed` (msgpack), transcript included; the row
+    goes once the transcript is in the Object Store and the excerpted event is in the outbox.
+    """
+
+    __tablename__ = "task_outputs"
+
+    task_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    runner_id: Mapped[str] = mapped_column(String(200))
+    completed: Mapped[bytes] = mapped_column(LargeBinary)
+    staged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

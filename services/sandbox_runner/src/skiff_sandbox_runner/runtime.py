@@ -15,6 +15,7 @@ from skiff_sandbox_runner.held import Holdings
 from skiff_sandbox_runner.live import LivePublisher
 from skiff_sandbox_runner.registry import Registry
 from skiff_sandbox_runner.settings import SandboxRunnerSettings
+from skiff_sandbox_runner.tasks.staged_outputs import StagedOutputs
 from skiff_sandbox_runner.warm_pool import WarmPool
 
 log = structlog.get_logger("skiff_sandbox_runner")
@@ -31,6 +32,7 @@ class Runtime:
     live: LivePublisher
     registry: Registry
     warm_pool: WarmPool
+    outputs: StagedOutputs
     holdings: Holdings = field(default_factory=Holdings)
     # Background work that must not be garbage-collected mid-flight (refills, placements).
     background: set[asyncio.Task[Any]] = field(default_factory=set)

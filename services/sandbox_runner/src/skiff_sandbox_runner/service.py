@@ -19,6 +19,7 @@ from skiff_sandbox_runner.live import LivePublisher
 from skiff_sandbox_runner.registry import Registry
 from skiff_sandbox_runner.runtime import Runtime
 from skiff_sandbox_runner.settings import SandboxRunnerSettings
+from skiff_sandbox_runner.tasks.staged_outputs import StagedOutputs
 from skiff_sandbox_runner.warm_pool import WarmPool
 
 log = structlog.get_logger("skiff_sandbox_runner")
@@ -77,6 +78,7 @@ class SandboxRunner:
                 live=LivePublisher(js),
                 registry=registry,
                 warm_pool=WarmPool(backend, self.settings),
+                outputs=StagedOutputs(sessions, js, self.runner_id),
             )
             await adopt(rt)
             await registry.announce()
@@ -84,6 +86,7 @@ class SandboxRunner:
                 asyncio.create_task(registry.heartbeat(self.settings.heartbeat_interval_seconds)),
                 asyncio.create_task(run_lifecycle(rt)),
                 asyncio.create_task(rt.warm_pool.run()),
+                asyncio.create_task(rt.outputs.run()),
             ]
             app.state.sandbox_runtime = rt
             self._runtime = rt

@@ -65,7 +65,7 @@ async def test_a_successful_task_with_env_cwd_and_stdin(
         'echo "$FROM_SESSION $FROM_TASK $(pwd | sed s,.*/,,)"; cat',
         env={"FROM_TASK": "t"},
         cwd="sub/dir",
-        stdin="line one\nline two\n",
+        stdin=b"line one\nline two\n",
     )
     outcome = await completed(js, session.session_id, task_id)
     assert (outcome.status, outcome.exit_code, outcome.error) == ("succeeded", 0, None)
@@ -77,7 +77,7 @@ async def test_stdin_by_request_then_eof(
 ) -> None:
     session = await start(js)
     task_id = await exec_task(nc, runner_id, session, "cat; echo done")
-    ref = StdinRequest(session_id=session.session_id, task_id=task_id, data="hello\n")
+    ref = StdinRequest(session_id=session.session_id, task_id=task_id, data=b"hello\n")
     assert (await rpc(nc, runner_id, "stdin", ref, Done)).status == "running"
     eof = StdinRequest(session_id=session.session_id, task_id=task_id, eof=True)
     await rpc(nc, runner_id, "stdin", eof, Done)

@@ -19,7 +19,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from skiff_contracts.live import LIVE_STREAM
 from skiff_contracts.rpc.sandbox import StdinRequest
-from skiff_kit.errors import BadRequest, SkiffError
+from skiff_kit.errors import BadRequest, SkiffError, ValidationFailed
 from skiff_kit.internal_token import Principal, provide_principal
 
 from skiff_orchestrator.access import may_read, may_write
@@ -110,9 +110,14 @@ class _Conversation:
             if task.session_id != session.id:
                 raise TaskNotRunning("That task is not in this session.")
             runner_id = require_running(session)
-        request = StdinRequest(
-            session_id=session.id, task_id=task_id, data=message.data, eof=message.eof
-        )
+        data = message.data.encode()
+        limit = self.runtime.settings.task_stdin_max_bytes
+        if len(data) > limit:
+            raise ValidationFailed(
+                f"Validation failed: data must be at most {limit} bytes (UTF-8)",
+                details={"fields": [{"field": "data", "message": f"at most {limit} bytes"}]},
+            )
+        request = StdinRequest(session_id=session.id, task_id=task_id, data=data, eof=message.eof)
         await self.runtime.runners().stdin(runner_id, request)
 
     async def cancel(self, message: Cancel) -> None:

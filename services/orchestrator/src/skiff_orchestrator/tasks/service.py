@@ -89,7 +89,7 @@ async def dispatch(
         command=spec.command,
         env=spec.env,
         cwd=spec.cwd,
-        stdin=spec.stdin,
+        stdin=spec.stdin.encode() if spec.stdin is not None else None,
         timeout_seconds=spec.timeout_seconds,
     )
     try:

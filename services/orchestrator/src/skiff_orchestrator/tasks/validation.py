@@ -6,7 +6,7 @@ import msgspec
 
 from skiff_orchestrator.settings import OrchestratorSettings
 from skiff_orchestrator.tasks.schemas import CreateTask
-from skiff_orchestrator.validation import FieldErrors, check_string_map
+from skiff_orchestrator.validation import FieldErrors, check_string_map, json_size
 
 
 class TaskSpec(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,8 +23,11 @@ def task_spec(body: CreateTask, settings: OrchestratorSettings) -> TaskSpec:
     s = settings
     if not body.command.strip():
         errors.add("command", "must not be empty")
-    elif len(body.command.encode()) > s.task_command_max_bytes:
-        errors.add("command", f"must be at most {s.task_command_max_bytes} bytes")
+    elif (size := json_size(body.command)) > s.task_command_max_bytes:
+        errors.add(
+            "command",
+            f"is {size} bytes as JSON; at most {s.task_command_max_bytes} bytes are allowed",
+        )
     if "\x00" in body.command:
         errors.add("command", "must not contain NUL characters")
     timeout = (
@@ -42,7 +45,7 @@ def task_spec(body: CreateTask, settings: OrchestratorSettings) -> TaskSpec:
     if body.cwd is not None and (not body.cwd or len(body.cwd) > 1024 or "\x00" in body.cwd):
         errors.add("cwd", "must be a path of 1 to 1024 characters inside the workspace")
     if body.stdin is not None and len(body.stdin.encode()) > s.task_stdin_max_bytes:
-        errors.add("stdin", f"must be at most {s.task_stdin_max_bytes} bytes")
+        errors.add("stdin", f"must be at most {s.task_stdin_max_bytes} bytes (UTF-8)")
     errors.raise_if_any()
     return TaskSpec(
         command=body.command, timeout_seconds=timeout, env=env, cwd=body.cwd, stdin=body.stdin

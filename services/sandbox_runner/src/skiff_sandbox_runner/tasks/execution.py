@@ -22,6 +22,9 @@ log = structlog.get_logger("skiff_sandbox_runner.tasks")
 
 # After a kill, how long the output may take to close before the runner stops waiting.
 KILL_GRACE_SECONDS = 5.0
+# Output is cut into live chunks of at most this many bytes: even when every byte is a control
+# character (six bytes in JSON), a chunk stays far below NATS's max_payload.
+LIVE_CHUNK_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -146,14 +149,16 @@ class TaskRun:
         if self.request.stdin is None:
             return
         with contextlib.suppress(Exception):
-            await process.write_stdin(self.request.stdin.encode())
+            await process.write_stdin(self.request.stdin)
             await process.close_stdin()
 
     async def _pump(self, process: Process) -> None:
         decoder = ChunkDecoder()
         async for stream, data in process.output():
             self.transcript.add(stream, data)
-            await self._output(stream, decoder.decode(stream, data))
+            for start in range(0, len(data), LIVE_CHUNK_BYTES):
+                piece = data[start : start + LIVE_CHUNK_BYTES]
+                await self._output(stream, decoder.decode(stream, piece))
         streams: tuple[StreamName, ...] = ("stdout", "stderr")
         for stream in streams:
             await self._output(stream, decoder.flush(stream))

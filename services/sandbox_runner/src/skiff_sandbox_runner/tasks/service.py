@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 
 import structlog
-from skiff_contracts.events.sandbox import TaskCompleted, TaskStarted
+from skiff_contracts.events.sandbox import TaskStarted
 from skiff_contracts.live import LiveEvent
 from skiff_contracts.rpc.sandbox import (
     SESSION_NOT_FOUND,
@@ -29,6 +29,7 @@ from skiff_sandbox_runner.outbox import OUTBOX
 from skiff_sandbox_runner.runtime import Runtime
 from skiff_sandbox_runner.sessions import repository
 from skiff_sandbox_runner.tasks.execution import Outcome, TaskRun
+from skiff_sandbox_runner.tasks.outcome import record_outcome
 
 log = structlog.get_logger("skiff_sandbox_runner.tasks")
 
@@ -142,39 +143,10 @@ async def _finished(rt: Runtime, held: Held, run: TaskRun, outcome: Outcome) -> 
     try:
         # The live status goes out while the outcome commits: a waiting client need not wait
         # for the disk. If the commit fails, the row becomes "runner restarted" on next start.
-        await asyncio.gather(_record_outcome(rt, request, outcome), rt.live.publish(final))
+        await asyncio.gather(record_outcome(rt, request, outcome), rt.live.publish(final))
     finally:
         held.tasks.pop(request.task_id, None)
         held.touch(outcome.finished_at)
-
-
-async def _record_outcome(rt: Runtime, request: ExecRequest, outcome: Outcome) -> None:
-    async with rt.sessions() as session, session.begin():
-        await repository.finish_task(
-            session, request.task_id, status=outcome.status, finished_at=outcome.finished_at
-        )
-        await OUTBOX.record(
-            session,
-            completed_event(request, outcome),
-            subject=request.task_id,
-            organization_id=request.organization_id,
-        )
-
-
-def completed_event(request: ExecRequest, outcome: Outcome) -> TaskCompleted:
-    return TaskCompleted(
-        task_id=request.task_id,
-        session_id=request.session_id,
-        organization_id=request.organization_id,
-        status=outcome.status,
-        exit_code=outcome.exit_code,
-        stdout=outcome.stdout,
-        stderr=outcome.stderr,
-        truncated=outcome.truncated,
-        error=outcome.error,
-        duration_ms=outcome.duration_ms,
-        finished_at=outcome.finished_at,
-    )
 
 
 def _running_task(rt: Runtime, session_id: str, task_id: str) -> TaskRun:
@@ -197,5 +169,5 @@ async def cancel_task(rt: Runtime, ref: TaskRef) -> Done:
 async def write_stdin(rt: Runtime, request: StdinRequest) -> Done:
     """Write to a running task's stdin, and close it when `eof`."""
     run = _running_task(rt, request.session_id, request.task_id)
-    await run.write_stdin(request.data.encode(), eof=request.eof)
+    await run.write_stdin(request.data, eof=request.eof)
     return Done(status="running")
