@@ -24,6 +24,7 @@ from skiff_kit.db import check_database, create_engine, create_session_factory, 
 from skiff_kit.error_handlers import EXCEPTION_HANDLERS
 from skiff_kit.health import HEALTH_ROUTES, ReadinessCheck
 from skiff_kit.internal_token import InternalTokenVerifier, provide_caller, provide_principal
+from skiff_kit.json_guard import JsonGuard
 from skiff_kit.logging import configure_logging, get_logger
 from skiff_kit.request_context import RequestContextMiddleware
 from skiff_kit.settings import ServiceSettings
@@ -141,8 +142,9 @@ def create_app(
         logging_config=None,
     )
     document_from_docstrings(app)
-    # Outside the router and its exception handling, so 404s and 405s get a request id too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    # Outside the router and its exception handling, so 404s and 405s get a request id too;
+    # hostile JSON is refused before any decoder sees it (json_guard.py).
+    app.asgi_handler = RequestContextMiddleware(JsonGuard(app.asgi_handler))
     return app
 
 

@@ -16,6 +16,7 @@ from litestar.exceptions import (
 )
 from litestar.types import ExceptionHandlersMap
 
+from skiff_kit.database_errors import RETRY_AFTER_SECONDS, database_unreachable
 from skiff_kit.errors import CODE_BY_STATUS, ErrorBody, SkiffError
 from skiff_kit.logging import get_logger
 from skiff_kit.request_context import request_id_of
@@ -151,7 +152,19 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 
 def handle_internal(request: AnyRequest, exc: Exception) -> Response[ErrorBody]:
-    """Anything unexpected: logged with its traceback, answered 500 without internals."""
+    """Anything unexpected: logged with its traceback, answered 500 without internals.
+
+    PostgreSQL out of reach is not unexpected: 503 `database_unavailable` with `Retry-After`.
+    """
+    if database_unreachable(exc):
+        _log.warning("database_unavailable", path=request.url.path, error=repr(exc)[:300])
+        return error_response(
+            request,
+            status_code=503,
+            message="The database is unavailable; try again shortly.",
+            code="database_unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if _sqlstate(exc) in _NUL_IN_TEXT:
         return error_response(
             request,

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import signal
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -31,6 +32,13 @@ class SkiffClient(NATS):
     """
 
     closing_on_purpose = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Run after every reconnection: what lived only in the server's memory (LIVE, the
+        # rate-limit bucket) is gone after a NATS restart and is provisioned again.
+        self.reconnect_hooks: list[Callable[[], Awaitable[None]]] = []
+        self.hook_runs: set[asyncio.Task[None]] = set()
 
     async def publish(
         self,
@@ -58,6 +66,29 @@ class SkiffClient(NATS):
     async def drain(self) -> None:
         self.closing_on_purpose = True
         await super().drain()
+
+
+def on_reconnect(client: NATS, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run `hook` after each reconnection of `client` (a client made by `connect`)."""
+    if isinstance(client, SkiffClient):
+        client.reconnect_hooks.append(hook)
+
+
+_HOOK_ATTEMPTS = 12  # about a minute of back-off: JetStream may still be recovering
+
+
+async def _run_hooks(client: SkiffClient, name: str) -> None:
+    """Each hook, retried with back-off until it succeeds (they are idempotent)."""
+    for hook in list(client.reconnect_hooks):
+        for attempt in range(_HOOK_ATTEMPTS):
+            if client.is_closed:
+                return
+            try:
+                await hook()
+                break
+            except Exception as exc:
+                log.warning("reconnect hook failed", client=name, error=repr(exc))
+                await asyncio.sleep(backoff_delay(attempt))
 
 
 def _exit_for_restart(name: str) -> None:
@@ -97,6 +128,10 @@ async def connect(url: str, *, name: str, **options: Any) -> NATS:
     async def on_reconnected() -> None:
         log.info("nats reconnected", client=name)
         observe_max_payload(client.max_payload)
+        # In the background: nats-py awaits this callback inside its reconnection loop.
+        hooks = asyncio.create_task(_run_hooks(client, name), name=f"{name}-reconnect-hooks")
+        client.hook_runs.add(hooks)
+        hooks.add_done_callback(client.hook_runs.discard)
 
     settings: dict[str, Any] = {
         "servers": [part.strip() for part in url.split(",") if part.strip()],

@@ -11,10 +11,11 @@ from typing import Any
 import msgspec
 import structlog
 from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
 from skiff_contracts import EventPayload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from skiff_messaging.connection import connect, drain_then_close
+from skiff_messaging.connection import connect, drain_then_close, on_reconnect
 from skiff_messaging.consumer import EventConsumer, Handler
 from skiff_messaging.relay import OutboxRelay
 from skiff_messaging.rpc import serve
@@ -57,6 +58,9 @@ class ServiceBus:
     schema: str | None = None
     subscriptions: Sequence[Subscription] = ()
     responders: Sequence[Responder] = ()
+    # Streams or buckets the service needs besides its own streams (LIVE, say): made at start
+    # and made again after every reconnection, since a NATS restart loses memory storage.
+    provisions: Sequence[Callable[[JetStreamContext], Awaitable[None]]] = ()
     nats: NATS | None = field(default=None, init=False)
 
     @property
@@ -70,7 +74,8 @@ class ServiceBus:
         """Connect, make sure the streams exist, and run relay + consumers inside the block."""
         self.nats = await connect(self.nats_url, name=self.name)
         js = self.nats.jetstream()
-        await ensure_streams(js, self._streams())
+        await self._provision(js)
+        on_reconnect(self.nats, lambda: self._provision(js))
         tasks = []
         if self.stream and self.database_url and self.schema:
             relay = OutboxRelay(
@@ -118,6 +123,11 @@ class ServiceBus:
         """A Litestar lifespan: the bus runs while the app does (uses the kit's session factory)."""
         async with self.running(app.state.get("db_session_factory")):
             yield
+
+    async def _provision(self, js: JetStreamContext) -> None:
+        await ensure_streams(js, self._streams())
+        for provision in self.provisions:
+            await provision(js)
 
     async def check_ready(self) -> None:
         """Readiness: raises while NATS is not connected."""

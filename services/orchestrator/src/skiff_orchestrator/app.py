@@ -34,6 +34,7 @@ def create(settings: OrchestratorSettings) -> Litestar:
         stream="ORCHESTRATOR",
         database_url=settings.database_url,
         schema=settings.database_schema,
+        provisions=[ensure_live_stream],
     )
     runtime = Runtime(bus=bus, settings=settings)
     outputs = TaskOutputs(lambda: bus.nats)
@@ -51,9 +52,8 @@ def create(settings: OrchestratorSettings) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def orchestrating(app: Litestar) -> AsyncIterator[None]:
-        """LIVE exists, routes reach the database, and the reaper runs (first pass now)."""
+        """Routes reach the database, and the reaper runs (first pass now)."""
         runtime.session_factory = app.state.db_session_factory
-        await ensure_live_stream(runtime.nats.jetstream())
         reaper = Reaper(
             nc=runtime.nats,
             session_factory=runtime.sessions,

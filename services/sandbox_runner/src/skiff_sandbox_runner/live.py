@@ -6,6 +6,8 @@ import msgspec
 import structlog
 from nats.js import JetStreamContext
 from skiff_contracts.live import LiveEvent, session_status_subject, task_subject
+from skiff_messaging.provision import provisioned
+from skiff_messaging.streams import ensure_live_stream
 
 from skiff_sandbox_runner.metering import utcnow
 
@@ -16,7 +18,8 @@ class LivePublisher:
     """Each publish waits for the stream's ack, so one task's events keep their order.
 
     Live output is best effort (DESIGN.md, Events): a failed publish is logged and dropped,
-    the durable transcript travels in `sandbox.task.completed`.
+    the durable transcript travels in `sandbox.task.completed`. LIVE lives in memory: a
+    publish that finds it gone (NATS restarted) makes it again and tries once more.
     """
 
     def __init__(self, js: JetStreamContext) -> None:
@@ -28,8 +31,11 @@ class LivePublisher:
             if event.task_id is not None
             else session_status_subject(event.session_id)
         )
+        data = msgspec.json.encode(event)
         try:
-            await self.js.publish(subject, msgspec.json.encode(event))
+            await provisioned(
+                lambda: self.js.publish(subject, data), lambda: ensure_live_stream(self.js)
+            )
         except Exception as exc:
             log.warning("live event dropped", subject=subject, error=repr(exc))
 

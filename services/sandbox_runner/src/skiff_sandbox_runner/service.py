@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import structlog
-from skiff_messaging.connection import connect, drain_then_close
+from skiff_messaging.connection import connect, drain_then_close, on_reconnect
 from skiff_messaging.streams import ensure_live_stream
 
 from skiff_sandbox_runner.adoption import RESTARTED, adopt
@@ -62,6 +62,7 @@ class SandboxRunner:
         rt: Runtime | None = None
         try:
             await ensure_live_stream(js)
+            on_reconnect(nc, lambda: ensure_live_stream(js))
             registry = Registry(
                 js,
                 runner_id=self.runner_id,

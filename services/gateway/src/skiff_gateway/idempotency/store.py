@@ -175,6 +175,7 @@ class IdempotencyStore:
             raise
         except Exception as error:  # nats-py raises its own errors for a lost connection
             _log.warning("idempotency_store_failed", error=_reason(error))
+            self._bucket.check_missing(error)
             raise IdempotencyUnavailable from error
 
 

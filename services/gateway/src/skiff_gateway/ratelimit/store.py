@@ -103,6 +103,7 @@ class SharedCounters:
         except (StoreUnavailable, Contended):
             raise
         except Exception as error:  # nats-py raises its own errors for a lost connection
+            self._bucket.check_missing(error)  # a NATS restart lost the (memory) bucket
             raise StoreUnavailable(str(error) or type(error).__name__) from error
 
     async def _lease(

@@ -16,6 +16,8 @@ import msgspec
 import structlog
 from nats.aio.client import Client as NATS
 from skiff_contracts.live import LiveEvent, session_status_subject
+from skiff_messaging.provision import provisioned
+from skiff_messaging.streams import ensure_live_stream
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -64,6 +66,10 @@ async def _publish(nc: NATS, pending: list[tuple[str, LiveEvent]]) -> None:
     js = nc.jetstream()
     for subject, live in pending:
         try:
-            await js.publish(subject, msgspec.json.encode(live))
+            data = msgspec.json.encode(live)
+            await provisioned(
+                lambda: js.publish(subject, data),  # noqa: B023 - awaited within the iteration
+                lambda: ensure_live_stream(js),
+            )
         except Exception as exc:
             log.warning("live event not published", subject=subject, error=repr(exc))

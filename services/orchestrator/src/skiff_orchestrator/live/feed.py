@@ -18,6 +18,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 from skiff_contracts.live import LIVE_STREAM, LiveEvent
+from skiff_messaging.provision import provisioned
+from skiff_messaging.streams import ensure_live_stream
 
 log = structlog.get_logger("skiff_orchestrator.live")
 
@@ -55,7 +57,11 @@ class LiveFeed:
 
 @contextlib.asynccontextmanager
 async def live_feed(nc: NATS, subject: str, *, after: int | None) -> AsyncIterator[LiveFeed]:
-    """Follow `subject` on LIVE while the block runs (subscribed before it starts)."""
+    """Follow `subject` on LIVE while the block runs (subscribed before it starts).
+
+    LIVE lives in memory: after a NATS restart it is made again here if the reconnection's
+    provisioning has not done so yet.
+    """
     js = nc.jetstream()
     if after is not None:
         config = ConsumerConfig(
@@ -64,8 +70,11 @@ async def live_feed(nc: NATS, subject: str, *, after: int | None) -> AsyncIterat
     else:
         config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
     config.inactive_threshold = 30.0
-    subscription = await js.subscribe(
-        subject, stream=LIVE_STREAM, ordered_consumer=True, config=config, idle_heartbeat=5.0
+    subscription = await provisioned(
+        lambda: js.subscribe(
+            subject, stream=LIVE_STREAM, ordered_consumer=True, config=config, idle_heartbeat=5.0
+        ),
+        lambda: ensure_live_stream(js),
     )
     try:
         yield LiveFeed(subscription)
