@@ -329,6 +329,18 @@ async def test_an_anonymous_caller_has_no_scope_to_keep_a_key_in(
     assert [answer.json()["run"] for answer in answers] == [1, 2]
 
 
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/register"])
+async def test_anonymous_routes_ignore_the_key_even_for_a_signed_in_caller(
+    gateway: Gateway, tally: Tally, ada: dict[str, str], path: str
+) -> None:
+    # A signed-in caller (token or skiff_session cookie) logging in again must never get an
+    # access token from a cache, nor a 201 "registered" replayed instead of email_taken.
+    answers = [await gateway.post(path, json={}, headers=keyed(ada, "k")) for _ in range(2)]
+
+    assert [answer.json()["run"] for answer in answers] == [1, 2]
+    assert not any("idempotent-replayed" in answer.headers for answer in answers)
+
+
 async def test_a_body_larger_than_the_limit_is_413(
     start: StartGateway, tally: Tally, ada: dict[str, str]
 ) -> None:

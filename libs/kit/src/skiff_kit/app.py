@@ -23,6 +23,7 @@ from litestar.utils.helpers import unwrap_partial
 from skiff_kit.db import check_database, create_engine, create_session_factory, provide_db_session
 from skiff_kit.error_handlers import EXCEPTION_HANDLERS
 from skiff_kit.health import HEALTH_ROUTES, ReadinessCheck
+from skiff_kit.idempotency import provide_idempotency
 from skiff_kit.internal_token import InternalTokenVerifier, provide_caller, provide_principal
 from skiff_kit.json_guard import JsonGuard
 from skiff_kit.logging import configure_logging, get_logger
@@ -93,7 +94,8 @@ def create_app(
 
     Handlers may declare `db_session: DbSession` (one transaction per request, committed
     when the handler returns), `principal: CurrentPrincipal` (verified internal token, else
-    401) and `settings: NamedDependency[MySettings]`. `lifespan` context managers run after
+    401), `idempotency: Idempotency` (the Idempotency-Key, see `skiff_kit.idempotency`) and
+    `settings: NamedDependency[MySettings]`. `lifespan` context managers run after
     the database is up, in order; they may call `register_readiness_check(app, ...)`.
     """
     configure_logging(
@@ -119,6 +121,7 @@ def create_app(
         "db_session": Provide(provide_db_session),
         "principal": Provide(provide_principal, sync_to_thread=False),
         "caller": Provide(provide_caller, sync_to_thread=False),
+        "idempotency": Provide(provide_idempotency),
         "settings": Provide(lambda: settings, sync_to_thread=False, use_cache=True),
     }
     app = Litestar(

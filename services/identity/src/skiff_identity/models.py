@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from skiff_kit.idempotency import idempotency_table
 from skiff_messaging.tables import messaging_tables
 from sqlalchemy import Boolean, DateTime, ForeignKey, MetaData, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -14,6 +15,7 @@ class Base(DeclarativeBase):
 
 
 MESSAGING = messaging_tables(Base.metadata)
+IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)
 
 
 class User(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from skiff_kit.idempotency import idempotency_table
 from skiff_messaging.tables import messaging_tables
 from sqlalchemy import (
     Boolean,
@@ -26,6 +27,7 @@ class Base(DeclarativeBase):
 
 
 MESSAGING = messaging_tables(Base.metadata)
+IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)
 
 LIVE_SESSION_STATUSES = ("starting", "running", "paused", "stopping")
 TERMINAL_SESSION_STATUSES = ("stopped", "failed")

@@ -24,6 +24,8 @@ class OrchestratorSettings(ServiceSettings, kw_only=True):
     session_timeout_default_seconds: int = 3600
     session_idle_timeout_default_seconds: int = 300
     session_network_default: str = "none"
+    # `POST /sessions?wait=true` answers by then at the latest (below the gateway's 30 s).
+    session_wait_max_seconds: float = 25.0
     # Sizes are measured as JSON, the form in which they travel on the bus (NATS accepts 1 MiB
     # per message by default); together a task's command, env and stdin fit in one message.
     session_env_max_entries: int = 64

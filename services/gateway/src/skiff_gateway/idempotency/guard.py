@@ -20,6 +20,7 @@ from skiff_gateway.idempotency.errors import InvalidIdempotencyKey
 from skiff_gateway.idempotency.keys import CallerKey
 from skiff_gateway.idempotency.store import IdempotencyStore, Record
 from skiff_gateway.proxy import PayloadTooLarge, RawHeaders
+from skiff_gateway.routing import is_anonymous
 from skiff_gateway.upstream import Upstream, UpstreamPool
 
 IDEMPOTENCY_HEADER = "idempotency-key"
@@ -57,12 +58,15 @@ class Idempotency:
     @staticmethod
     def applies(scope: Scope, path: str, principal: Principal) -> bool:
         """A POST to the API by a known caller: anonymous requests (login, register) share
-        no scope a key could be kept in safely, so their key is ignored."""
+        no scope a key could be kept in safely, so their key is ignored; so is it on an
+        anonymous route (register, login...) whatever credentials come along: a login answer
+        must never come from a cache."""
         return (
             scope["type"] == ScopeType.HTTP
             and scope.get("method") == "POST"
             and path.startswith("/api/v1/")
             and principal.via != "anonymous"
+            and not is_anonymous(path)
         )
 
     def guarded(self, forward: Forwarder, key: str, principal: Principal) -> Forwarder:

@@ -7,9 +7,11 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, Parameter, PathParameter, QueryParameter
+from skiff_contracts import new_id
 from skiff_kit.db import DbSession
-from skiff_kit.errors import NotFound
-from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.errors import Conflict, NotFound
+from skiff_kit.idempotency import Idempotency, IdempotentRequest, Remembered, claim, keep_answer
+from skiff_kit.internal_token import CurrentPrincipal, Principal
 from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
 
 from skiff_identity.apikeys import repository, scopes, service, usage
@@ -65,6 +67,56 @@ async def _visible(db_session: DbSession, principal: CurrentPrincipal, key_id: s
     return key
 
 
+async def _new_secret(
+    db_session: DbSession,
+    principal: Principal,
+    idempotency: IdempotentRequest | None,
+    key_id: str,
+    grace_hours: int | None,
+) -> ApiKeyWithSecret:
+    """Rotate (with a grace) or roll (without) a key, at most once per Idempotency-Key."""
+    remembered = await claim(
+        db_session,
+        organization_id=principal.organization_id,
+        request=idempotency,
+        resource_id=key_id,
+    )
+    if remembered is not None:
+        return await _replayed(db_session, principal, remembered)
+    key, raw = await service.rotate(db_session, principal, key_id, grace_hours=grace_hours)
+    return await _kept(db_session, principal, idempotency, key, raw)
+
+
+async def _kept(
+    db_session: DbSession,
+    principal: Principal,
+    idempotency: IdempotentRequest | None,
+    key: ApiKey,
+    raw: str,
+) -> ApiKeyWithSecret:
+    """The answer, its secret sealed under the Idempotency-Key for a retry."""
+    await keep_answer(
+        db_session,
+        organization_id=principal.organization_id,
+        request=idempotency,
+        answer=raw.encode(),
+    )
+    return ApiKeyWithSecret(key=raw, api_key=key_out(key))
+
+
+async def _replayed(
+    db_session: DbSession, principal: Principal, remembered: Remembered
+) -> ApiKeyWithSecret:
+    """The secret the first request made, with the key as it is now."""
+    key = await _visible(db_session, principal, remembered.resource_id)
+    if remembered.answer is None:
+        raise Conflict(
+            "This Idempotency-Key was used, but its answer is no longer available.",
+            code="idempotency_key_used",
+        )
+    return ApiKeyWithSecret(key=remembered.answer.decode(), api_key=key_out(key))
+
+
 class ApiKeyController(Controller):
     """Every member reads the organization's keys; members and above create and manage them."""
 
@@ -92,11 +144,27 @@ class ApiKeyController(Controller):
 
     @post("/", status_code=201)
     async def create_key(
-        self, data: JSONBody[CreateApiKey], principal: CurrentPrincipal, db_session: DbSession
+        self,
+        data: JSONBody[CreateApiKey],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        idempotency: Idempotency,
     ) -> ApiKeyWithSecret:
-        """Create a key; the raw `key` is in this answer only, never shown again."""
-        key, raw = await service.create(db_session, principal, data)
-        return ApiKeyWithSecret(key=raw, api_key=key_out(key))
+        """Create a key; the raw `key` is in this answer only, never shown again.
+
+        A retry with the same `Idempotency-Key` answers the same key (and secret) again.
+        """
+        key_id = new_id("key")
+        remembered = await claim(
+            db_session,
+            organization_id=principal.organization_id,
+            request=idempotency,
+            resource_id=key_id,
+        )
+        if remembered is not None:
+            return await _replayed(db_session, principal, remembered)
+        key, raw = await service.create(db_session, principal, data, key_id=key_id)
+        return await _kept(db_session, principal, idempotency, key, raw)
 
     @get("/{key_id:str}")
     async def get_key(
@@ -136,20 +204,29 @@ class ApiKeyController(Controller):
         key_id: KeyId,
         principal: CurrentPrincipal,
         db_session: DbSession,
+        idempotency: Idempotency,
         data: JSONBody[RotateApiKey | None] = None,
     ) -> ApiKeyWithSecret:
-        """A new secret; the old one keeps working for `grace_hours` (24 by default)."""
+        """A new secret; the old one keeps working for `grace_hours` (24 by default).
+
+        A retry with the same `Idempotency-Key` answers the same new secret, once rotated.
+        """
         grace_hours = (data or RotateApiKey()).grace_hours
-        key, raw = await service.rotate(db_session, principal, key_id, grace_hours=grace_hours)
-        return ApiKeyWithSecret(key=raw, api_key=key_out(key))
+        return await _new_secret(db_session, principal, idempotency, key_id, grace_hours)
 
     @post("/{key_id:str}/roll", status_code=200)
     async def roll_key(
-        self, key_id: KeyId, principal: CurrentPrincipal, db_session: DbSession
+        self,
+        key_id: KeyId,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        idempotency: Idempotency,
     ) -> ApiKeyWithSecret:
-        """A new secret; the old one stops working now."""
-        key, raw = await service.rotate(db_session, principal, key_id, grace_hours=None)
-        return ApiKeyWithSecret(key=raw, api_key=key_out(key))
+        """A new secret; the old one stops working now.
+
+        A retry with the same `Idempotency-Key` answers the same new secret, once rolled.
+        """
+        return await _new_secret(db_session, principal, idempotency, key_id, None)
 
     @get("/{key_id:str}/usage")
     async def key_usage(

@@ -36,7 +36,7 @@ def status_of(key: ApiKey, now: datetime) -> str:
 
 
 async def create(
-    session: AsyncSession, principal: Principal, body: CreateApiKey
+    session: AsyncSession, principal: Principal, body: CreateApiKey, *, key_id: str | None = None
 ) -> tuple[ApiKey, str]:
     """A new key of the caller's organization; returns it with its raw value (shown once)."""
     scopes.may_manage(principal)
@@ -50,7 +50,7 @@ async def create(
         )
     secret = new_secret()
     key = ApiKey(
-        id=new_id("key"),
+        id=key_id or new_id("key"),
         organization_id=principal.organization_id,
         created_by=principal.api_key_id or principal.user_id,
         name=body.name.strip() or body.name,

@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody, QueryParameter
+from skiff_contracts import new_id
 from skiff_kit.db import DbSession
+from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
@@ -17,6 +19,7 @@ from skiff_orchestrator.sessions import lifecycle, repository, service
 from skiff_orchestrator.sessions.presenter import session_out
 from skiff_orchestrator.sessions.schemas import CreateSession, SessionOut
 from skiff_orchestrator.sessions.validation import sandbox_spec
+from skiff_orchestrator.sessions.waiting import settled
 from skiff_orchestrator.validation import FieldErrors
 
 SessionStatus = Annotated[
@@ -39,21 +42,41 @@ class SessionsController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         runtime: CurrentRuntime,
+        idempotency: Idempotency,
         data: JSONBody[CreateSession | None] = None,
+        wait: Annotated[
+            bool, QueryParameter(description="Answer once the session runs (or failed).")
+        ] = False,
     ) -> SessionOut:
-        """Start a sandbox session (status `starting`)."""
+        """Start a sandbox session (status `starting`; with `?wait=true`, once it runs).
+
+        With `?wait=true` the answer comes when the session is `running` (or `failed`), or
+        after `SKIFF_SESSION_WAIT_MAX_SECONDS` as it stands. A retry with the same
+        `Idempotency-Key` answers the session the first request created, as it is now.
+        """
         may_write(principal)
         spec = sandbox_spec(data or CreateSession(), runtime.settings)
-        session = await service.create(
-            db_session,
-            nc=runtime.nats,
-            live=runtime.live,
-            settings=runtime.settings,
-            principal=principal,
-            spec=spec,
-            metadata=dict((data.metadata if data else None) or {}),
+        org = principal.organization_id
+        session_id = new_id("ses")
+        remembered = await claim(
+            db_session, organization_id=org, request=idempotency, resource_id=session_id
         )
+        if remembered is not None:
+            session = await service.get(db_session, org, remembered.resource_id)
+        else:
+            session = await service.create(
+                db_session,
+                nc=runtime.nats,
+                live=runtime.live,
+                settings=runtime.settings,
+                principal=principal,
+                spec=spec,
+                metadata=dict((data.metadata if data else None) or {}),
+                session_id=session_id,
+            )
         await db_session.commit()
+        if wait:
+            session = await settled(runtime, session)
         return session_out(session)
 
     @get("/")

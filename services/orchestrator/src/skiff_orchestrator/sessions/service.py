@@ -35,6 +35,7 @@ async def create(
     principal: Principal,
     spec: SandboxSpec,
     metadata: dict[str, str],
+    session_id: str | None = None,
 ) -> Session:
     """A `starting` session and its `orchestrator.session.requested`, within the org's limits.
 
@@ -53,7 +54,7 @@ async def create(
     await billing_client.require_credits(nc, org, within=settings.billing_rpc_timeout_seconds)
     now = datetime.now(UTC)
     session = Session(
-        id=new_id("ses"),
+        id=session_id or new_id("ses"),
         organization_id=org,
         created_by=actor_of(principal),
         status="starting",

@@ -11,19 +11,22 @@ from litestar.params import JSONBody, QueryParameter
 from skiff_contracts import new_id
 from skiff_contracts.live import task_subject
 from skiff_kit.db import DbSession
+from skiff_kit.errors import SkiffError
+from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_orchestrator.access import may_read, may_write
 from skiff_orchestrator.live.feed import live_feed
-from skiff_orchestrator.models import Session, Task
+from skiff_orchestrator.models import TERMINAL_TASK_STATUSES, Session, Task
 from skiff_orchestrator.params import SessionId, TaskId
-from skiff_orchestrator.runtime import CurrentRuntime
+from skiff_orchestrator.runtime import CurrentRuntime, Runtime
 from skiff_orchestrator.sessions import service as sessions
 from skiff_orchestrator.tasks import repository, service
-from skiff_orchestrator.tasks.presenter import task_out, task_summary
+from skiff_orchestrator.tasks.presenter import task_out, task_result, task_summary
 from skiff_orchestrator.tasks.schemas import CreateTask, TaskOut, TaskSummary
-from skiff_orchestrator.tasks.validation import task_spec
+from skiff_orchestrator.tasks.validation import TaskSpec, task_spec
 from skiff_orchestrator.tasks.waiting import result_of
 
 
@@ -37,27 +40,43 @@ class SessionTasksController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         runtime: CurrentRuntime,
+        idempotency: Idempotency,
         session_id: SessionId,
         data: JSONBody[CreateTask],
         wait: Annotated[bool, QueryParameter(description="Answer when the task ended.")] = False,
     ) -> Response[Any]:
-        """Run a command in the session (202 queued; with `?wait=true`, 200 and its result)."""
+        """Run a command in the session (202 queued; with `?wait=true`, 200 and its result).
+
+        A retry with the same `Idempotency-Key` never runs the command again: it answers the
+        task the first request created, as it is now (and, with `?wait=true`, waits for it).
+        """
         may_write(principal)
         spec = task_spec(data, runtime.settings)
+        task_id = new_id("tsk")
+        remembered = await claim(
+            db_session,
+            organization_id=principal.organization_id,
+            request=idempotency,
+            resource_id=task_id,
+        )
+        if remembered is not None:
+            task_id = remembered.resource_id
 
         async def queued_task() -> tuple[Session, Task]:
             session = await sessions.get(db_session, principal.organization_id, session_id)
-            task = await service.queue(
-                db_session, principal=principal, session=session, spec=spec, task_id=task_id
-            )
+            if remembered is not None:
+                task = await service.get(db_session, principal.organization_id, task_id)
+            else:
+                task = await service.queue(
+                    db_session, principal=principal, session=session, spec=spec, task_id=task_id
+                )
             await db_session.commit()
             return session, task
 
-        task_id = new_id("tsk")
         if not wait:
             session, task = await queued_task()
             queued = task_out(task)  # as it was queued: the hand-over below changes the row
-            await service.dispatch(db_session, runtime.runners(), session, task, spec)
+            await _hand_over(db_session, runtime, session, task, spec)
             return Response(queued, status_code=202)
         async with contextlib.AsyncExitStack() as stack:
             # Subscribed (to a task id chosen here) while the row is written: both come first.
@@ -71,7 +90,9 @@ class SessionTasksController(Controller):
             finally:
                 feed = await subscribing  # owned by the stack, whatever happened
             queued = task_out(task)
-            await service.dispatch(db_session, runtime.runners(), session, task, spec)
+            if task.status in TERMINAL_TASK_STATUSES:
+                return Response(task_result(task), status_code=200)
+            await _hand_over(db_session, runtime, session, task, spec)
             result = await result_of(
                 feed,
                 task.id,
@@ -104,6 +125,20 @@ class SessionTasksController(Controller):
             db_session, session.id, before_id=decode_cursor(cursor), limit=limit + 1
         )
         return page_of(rows, limit=limit, to_item=task_summary, id_of=lambda row: row.id)
+
+
+async def _hand_over(
+    db_session: AsyncSession, runtime: Runtime, session: Session, task: Task, spec: TaskSpec
+) -> None:
+    """Dispatch a task the runner has not accepted yet (a repeat is harmless: the runner
+    starts a task id once). A refused dispatch names the (now failed) task."""
+    if task.status != "queued" or task.accepted_at is not None:
+        return
+    try:
+        await service.dispatch(db_session, runtime.runners(), session, task, spec)
+    except SkiffError as exc:
+        exc.details = {**exc.details, "task_id": task.id}
+        raise
 
 
 class TasksController(Controller):
