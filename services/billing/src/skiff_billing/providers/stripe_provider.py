@@ -74,7 +74,7 @@ class StripeProvider:
                 options={"idempotency_key": f"skiff-checkout-{request.purchase_id}"},
             )
         )
-        expires = session.get("expires_at")
+        expires = session.to_dict().get("expires_at")
         return CheckoutCreated(
             checkout_id=str(session.id),
             url=str(session.url),
@@ -98,7 +98,7 @@ class StripeProvider:
         )
         cards = []
         for method in listed.data:
-            card = method.get("card") or {}
+            card = method.to_dict().get("card") or {}
             cards.append(
                 Card(id=str(method.id), brand=str(card.get("brand")), last4=str(card.get("last4")))
             )
