@@ -11,10 +11,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import uvicorn
 from litestar.testing import AsyncTestClient
+from skiff_billing.models import Account, LedgerEntry, Purchase
 from skiff_standins import StandIns, create_app
 from skiff_testing.services import GatewaySigner
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 STRIPE_SECRET = "whsec_billing_tests_stripe"
 POLAR_SECRET = "whsec_cG9sYXItdGVzdHMtc2VjcmV0LWtleQ=="  # Standard Webhooks (current) form
@@ -102,3 +106,30 @@ async def serving(
     finally:
         server.should_exit = True
         await asyncio.to_thread(thread.join, 10)
+
+
+async def press(url: str, action: str) -> httpx.Response:
+    """What a customer does on the hosted checkout page: press a button of its form."""
+    async with httpx.AsyncClient() as browser:
+        page = await browser.get(url)
+        assert page.status_code == 200
+        assert f'value="{action}"' in page.text, page.text
+        return await browser.post(url, data={"action": action})
+
+
+async def state(sessions: async_sessionmaker[AsyncSession], org: str) -> tuple[int, list[Any]]:
+    """(balance, [(type, amount, reference)]) of the organization."""
+    async with sessions() as session:
+        account = await session.scalar(select(Account).where(Account.organization_id == org))
+        entries = await session.scalars(
+            select(LedgerEntry).where(LedgerEntry.organization_id == org).order_by(LedgerEntry.id)
+        )
+        assert account is not None
+        return account.balance, [(e.type, e.amount, e.reference) for e in entries]
+
+
+async def purchase(sessions: async_sessionmaker[AsyncSession], purchase_id: str) -> Purchase:
+    async with sessions() as session:
+        found = await session.get(Purchase, purchase_id)
+        assert found is not None
+        return found

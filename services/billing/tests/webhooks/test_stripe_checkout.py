@@ -11,8 +11,8 @@ import httpx
 import stripe
 from billing_support import member, open_account
 from litestar.testing import AsyncTestClient
-from payments_support import STRIPE_SECRET, Providers
-from skiff_billing.models import Account, LedgerEntry, ProviderEvent, Purchase
+from payments_support import STRIPE_SECRET, Providers, press, purchase, state
+from skiff_billing.models import Account, LedgerEntry, ProviderEvent
 from skiff_standins.stripe_state import public
 from skiff_testing.services import GatewaySigner
 from sqlalchemy import func, select
@@ -30,33 +30,6 @@ async def checkout(
     assert response.status_code == 201, response.text
     answer: dict[str, Any] = response.json()
     return answer
-
-
-async def press(url: str, action: str) -> httpx.Response:
-    """What a customer does on the hosted checkout page: press a button of its form."""
-    async with httpx.AsyncClient() as browser:
-        page = await browser.get(url)
-        assert page.status_code == 200
-        assert f'value="{action}"' in page.text, page.text
-        return await browser.post(url, data={"action": action})
-
-
-async def state(sessions: async_sessionmaker[AsyncSession], org: str) -> tuple[int, list[Any]]:
-    """(balance, [(type, amount, reference)]) of the organization."""
-    async with sessions() as session:
-        account = await session.scalar(select(Account).where(Account.organization_id == org))
-        entries = await session.scalars(
-            select(LedgerEntry).where(LedgerEntry.organization_id == org).order_by(LedgerEntry.id)
-        )
-        assert account is not None
-        return account.balance, [(e.type, e.amount, e.reference) for e in entries]
-
-
-async def purchase(sessions: async_sessionmaker[AsyncSession], purchase_id: str) -> Purchase:
-    async with sessions() as session:
-        found = await session.get(Purchase, purchase_id)
-        assert found is not None
-        return found
 
 
 def signed(

@@ -53,8 +53,9 @@ def polar_verifiers(secret: str) -> list[standardwebhooks.Webhook]:
     """One verifier per key the secret may stand for (current format first)."""
     verifiers = []
     if secret.startswith("whsec_"):
+        key = secret.removeprefix("whsec_")
         try:
-            base64.b64decode(secret.removeprefix("whsec_") + "==", validate=True)
+            base64.b64decode(key + "=" * (-len(key) % 4), validate=True)
             verifiers.append(standardwebhooks.Webhook(secret))
         except (binascii.Error, ValueError):
             pass
