@@ -126,7 +126,8 @@ async def test_a_hold_past_its_time_is_released_by_billing(
             if found is not None and found.status == "expired":
                 break
             await asyncio.sleep(0.1)
-        assert found is not None and found.status == "expired"
+        assert found is not None
+        assert found.status == "expired"
         assert (await account_of(sessions, org)).reserved == 0
         with pytest.raises(RemoteError) as late:
             await request(connection, HOLD_CAPTURE_SUBJECT, HoldCapture(hold_id=hold.id), HoldReply)
