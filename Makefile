@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
-CHECKED := libs/kit/src libs/messaging/src libs/embedded/src libs/testing/src proto-schemas/src cli/src $(wildcard services/*/src)
+CHECKED := libs/kit/src libs/messaging/src libs/embedded/src libs/testing/src libs/standins/src proto-schemas/src cli/src $(wildcard services/*/src)
 BENCHES := $(patsubst bench/%/run.py,%,$(wildcard bench/*/run.py))
 
 .PHONY: install run test lint typecheck fmt unit bench contracts contracts-check clean-data help

@@ -44,6 +44,7 @@ def stack_config(database: TestDatabase, nats_url: str, log_dir: Path) -> StackC
         restart=RestartPolicy(enabled=False),
         extra_env={**FAST_PASSWORDS, **LOAD_TEST_LIMITS},
         health_timeout=90.0,
+        payment_standins=True,  # the Stripe and Polar stand-ins, as `skiff up` runs them
     )
 
 

@@ -25,6 +25,8 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/organizations": lambda: {"name": "Another"},
     "PATCH /api/v1/notifications/{notification_id}": lambda: {"read": True},
     "POST /api/v1/auth/logout": lambda: {"all_devices": False},
+    "POST /api/v1/billing/checkout": lambda: {"package_id": "pkg_1000"},
+    "PUT /api/v1/billing/auto-topup": lambda: {"enabled": False},
 }
 
 

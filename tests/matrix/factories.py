@@ -100,6 +100,14 @@ async def task(org: OrganizationA, made: dict[str, str]) -> str:
     return str(_body(created)["id"])
 
 
+async def purchase(org: OrganizationA, made: dict[str, str]) -> str:
+    """A pending purchase of A: a checkout at the Stripe stand-in the stack runs."""
+    started = await org.call(
+        "POST", "/api/v1/billing/checkout", org.owner_a, json={"package_id": "pkg_1000"}
+    )
+    return str(_body(started)["purchase_id"])
+
+
 # Keyed by the path parameter's name; a bare `{id}` is keyed by its collection: "sessions/{id}".
 FACTORIES: dict[str, Factory] = {
     "key_id": api_key,
@@ -111,6 +119,7 @@ FACTORIES: dict[str, Factory] = {
     "sessions/{id}": session,
     "task_id": task,
     "tasks/{id}": task,
+    "purchase_id": purchase,
 }
 
 

@@ -19,6 +19,8 @@ ANONYMOUS: dict[str, str] = {
     "GET /api/v1/auth/oauth/{provider}/authorize": "starts a sign-in with a provider",
     "GET /api/v1/auth/oauth/{provider}/callback": "the provider's signed state is the credential",
     "GET /api/v1/health/deep": "the gateway's own health probe, answered before authentication",
+    "POST /webhooks/stripe": "Stripe calls it; the Stripe-Signature of the body is the credential",
+    "POST /webhooks/polar": "Polar calls it; the Standard Webhooks signature is the credential",
 }
 
 # Writes a viewer may make: none of them changes the acting organization.

@@ -22,9 +22,14 @@ def module_command(spec: ServiceSpec) -> list[str]:
     return [sys.executable, "-m", spec.package]
 
 
+# Processes the stack runs besides the services (cli/standins.py): they take a port too.
+EXTRA_PROCESSES = ("payments_standin",)
+
+
 def free_ports(services: Sequence[ServiceSpec] = SERVICES) -> dict[str, int]:
-    """A free public port for each service, for tests that must not collide with a real stack."""
-    return {spec.name: free_port() for spec in services}
+    """A free public port for each service (and the payment stand-ins), for tests that must not
+    collide with a real stack."""
+    return {name: free_port() for name in [*(spec.name for spec in services), *EXTRA_PROCESSES]}
 
 
 @dataclass(frozen=True)
@@ -48,10 +53,14 @@ class StackConfig:
     restart: RestartPolicy = field(default_factory=RestartPolicy)
     health_timeout: float = 60.0
     stop_timeout: float = 25.0  # the services allow 20 s for a graceful shutdown
+    # Run the Stripe and Polar stand-ins for providers without keys (cli/standins.py).
+    payment_standins: bool = False
 
     def __post_init__(self) -> None:
         known = {spec.name for spec in self.services}
         for option, names in (("scale", self.scale), ("ports", self.ports)):
+            if option == "ports":
+                names = {name: port for name, port in names.items() if name not in EXTRA_PROCESSES}
             unknown = sorted(set(names) - known)
             if unknown:
                 raise ValueError(f"{option}: unknown service(s) {', '.join(unknown)}")

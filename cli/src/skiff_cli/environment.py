@@ -8,11 +8,13 @@ from collections.abc import Mapping
 
 from skiff_kit.catalog import ServiceSpec
 
+from skiff_cli import standins
 from skiff_cli.config import StackConfig
 
 GATEWAY = "gateway"
 IDENTITY = "identity"
 SANDBOX_RUNNER = "sandbox_runner"
+BILLING = "billing"
 
 
 def service_environment(
@@ -61,6 +63,8 @@ def service_environment(
         env["SKIFF_ACCESS_TOKEN_PUBLIC_KEYS"] = json.dumps({access.key_id: access.public_key})
     if spec.name == IDENTITY:
         env["SKIFF_ACCESS_TOKEN_PRIVATE_KEY"] = access.private_key
+    if spec.name == BILLING:
+        env.update(standins.billing_environment(config, env))
     if spec.name == SANDBOX_RUNNER and config.sandbox_dir is not None:
         env["SKIFF_WORKSPACE_ROOT"] = str(config.sandbox_dir)
     env.update(config.extra_env)

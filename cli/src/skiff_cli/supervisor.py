@@ -12,6 +12,7 @@ from types import TracebackType
 import structlog
 from skiff_embedded import free_port
 
+from skiff_cli import standins
 from skiff_cli.config import StackConfig
 from skiff_cli.environment import service_environment
 from skiff_cli.errors import StackError
@@ -161,6 +162,9 @@ class Stack:
                 )
                 self._processes.append(process)
                 process.spawn()
+        if (payments := standins.process(self.config)) is not None:
+            self._processes.append(payments)  # called by billing only when someone buys
+            payments.spawn()
 
     def _find(self, name: str, replica: int) -> ManagedProcess:
         with self._lock:

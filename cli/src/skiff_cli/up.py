@@ -105,6 +105,7 @@ class UpSession:
             restart=options.restart,
             health_timeout=options.health_timeout,
             stop_timeout=options.stop_timeout,
+            payment_standins=True,
         )
         self.stack = Stack(config, on_change=self._record)
         self.stack.start()

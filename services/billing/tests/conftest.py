@@ -19,6 +19,7 @@ from skiff_testing.services import GatewaySigner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from payments_support import Providers, serving
 
 SCHEMA = "billing"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -62,3 +63,22 @@ async def client(
     """Billing running: routes, outbox relay and its consumer of IDENTITY."""
     async with AsyncTestClient(create(make_settings())) as test_client:
         yield test_client
+
+
+@pytest.fixture
+async def providers(gateway_signer: GatewaySigner) -> AsyncIterator[Providers]:
+    """The Stripe and Polar stand-ins, their webhooks going to `paying` (once it runs)."""
+    async with serving(gateway_signer) as running:
+        yield running
+        running.attach(None)
+
+
+@pytest.fixture
+async def paying(
+    make_settings: Callable[..., BillingSettings], js: JetStreamContext, providers: Providers
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    """Billing configured for the stand-ins, which deliver their webhooks to it."""
+    async with AsyncTestClient(create(make_settings(**providers.settings()))) as test_client:
+        providers.attach(test_client)
+        yield test_client
+        await providers.standins.settle()

@@ -1,4 +1,5 @@
-"""The database keeps the ledger honest even if code does not: only usage overdraws, no repeats."""
+"""The database keeps the ledger honest even if code does not: only usage and clawbacks (refunds,
+disputes, captures of holds reserved before them) overdraw; no repeats; holds resolve once."""
 
 from __future__ import annotations
 
@@ -26,15 +27,19 @@ async def balance_of(sessions: async_sessionmaker[AsyncSession], account: Accoun
         return (await service.account(session, account.organization_id)).balance
 
 
-async def test_only_usage_may_overdraw_the_balance(
-    sessions: async_sessionmaker[AsyncSession],
+@pytest.mark.parametrize("type_", ["adjustment", "purchase", "bonus", "reservation", "release"])
+async def test_only_usage_and_clawbacks_may_overdraw_the_balance(
+    sessions: async_sessionmaker[AsyncSession], type_: str
 ) -> None:
-    # docs/sandboxes.md, Metering: a running minute may take the balance below zero.
+    # docs/sandboxes.md, Metering: a running minute may take the balance below zero; so may a
+    # refund or a lost dispute of credits already spent (docs/billing.md).
     account = await open_with(sessions, bonus=1)
     async with sessions() as session:
-        session.add(entry(account, reference="refund-1", type_="refund", amount=-2, after=-1))
+        session.add(entry(account, reference="debit-1", type_=type_, amount=-2, after=-1))
         with pytest.raises(IntegrityError, match="ck_ledger_entries_only_usage_overdraws"):
             await session.flush()
+    async with sessions() as session, session.begin():
+        session.add(entry(account, reference="refund:1", type_="refund", amount=-2, after=-1))
     async with sessions() as session, session.begin():
         session.add(entry(account, reference="usage:ses_1:1", type_="usage", amount=-2, after=-1))
         await session.execute(
@@ -56,21 +61,21 @@ async def test_spending_exactly_the_balance_is_allowed(
     assert await balance_of(sessions, account) == 0
 
 
-async def test_reserved_credits_stay_within_the_balance(
+async def test_reserved_credits_are_never_negative(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     account = await open_with(sessions, bonus=100)
-    for reserved in (101, -1):
-        async with sessions() as session:
-            with pytest.raises(IntegrityError, match="ck_accounts_reserved"):
-                await session.execute(
-                    update(Account).where(Account.id == account.id).values(reserved=reserved)
-                )
-    async with sessions() as session:  # overdrawn: nothing to reserve
+    async with sessions() as session:
         with pytest.raises(IntegrityError, match="ck_accounts_reserved"):
             await session.execute(
-                update(Account).where(Account.id == account.id).values(balance=-1, reserved=1)
+                update(Account).where(Account.id == account.id).values(reserved=-1)
             )
+    # A refund may shrink the balance under a hold reserved before it: reserve() checks
+    # `available` under the account's lock; the database only refuses a negative reservation.
+    async with sessions() as session, session.begin():
+        await session.execute(
+            update(Account).where(Account.id == account.id).values(balance=-1, reserved=1)
+        )
 
 
 def entry(

@@ -13,6 +13,7 @@ import pytest
 from billing_support import open_account, session_usage
 from skiff_billing.ledger import handlers, usage
 from skiff_billing.models import Account, LedgerEntry
+from skiff_billing.policy import Policy
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.sandbox import SessionUsage
 from skiff_messaging.errors import PermanentError
@@ -28,7 +29,7 @@ async def deliver(sessions: async_sessionmaker[AsyncSession], envelope: Envelope
     async with sessions() as session, session.begin():
         if not await claim(session, DURABLE, envelope.id):
             return False
-        await handlers.session_usage(session, envelope, envelope.payload(SessionUsage))
+        await handlers.session_usage(Policy())(session, envelope, envelope.payload(SessionUsage))
     return True
 
 

@@ -9,6 +9,7 @@ from skiff_messaging.consumer import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_billing.ledger import service, usage
+from skiff_billing.policy import Policy
 
 
 def organization_created(signup_bonus: int) -> Handler:
@@ -24,6 +25,10 @@ def organization_created(signup_bonus: int) -> Handler:
     return handle
 
 
-async def session_usage(session: AsyncSession, envelope: Envelope, payload: SessionUsage) -> None:
+def session_usage(policy: Policy) -> Handler:
     """Charge the session's newly started container-minutes (each minute exactly once)."""
-    await usage.charge_usage(session, payload)
+
+    async def handle(session: AsyncSession, envelope: Envelope, payload: SessionUsage) -> None:
+        await usage.charge_usage(session, payload, policy)
+
+    return handle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy import String, any_, bindparam, func, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,10 @@ async def insert_account_once(
 
 async def account_for_update(session: AsyncSession, organization_id: str) -> Account | None:
     return await session.scalar(
-        select(Account).where(Account.organization_id == organization_id).with_for_update()
+        select(Account)
+        .where(Account.organization_id == organization_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -50,11 +53,11 @@ async def existing_references(
 
 
 async def spent_since(session: AsyncSession, organization_id: str, since: datetime) -> int:
-    """Credits consumed by usage since `since` (a positive number)."""
+    """Credits consumed (usage and captured holds) since `since` (a positive number)."""
     total = await session.scalar(
         select(func.coalesce(func.sum(-LedgerEntry.amount), 0)).where(
             LedgerEntry.organization_id == organization_id,
-            LedgerEntry.type == "usage",
+            LedgerEntry.type.in_(("usage", "capture")),
             LedgerEntry.created_at >= since,
         )
     )
@@ -62,11 +65,45 @@ async def spent_since(session: AsyncSession, organization_id: str, since: dateti
 
 
 async def entries_page(
-    session: AsyncSession, organization_id: str, *, before_id: str | None, limit: int
+    session: AsyncSession,
+    organization_id: str,
+    *,
+    before_id: str | None,
+    limit: int,
+    type_: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> list[LedgerEntry]:
-    """Newest first; `before_id` is the cursor (ids sort by creation time)."""
+    """Newest first; `before_id` is the cursor (ids sort by creation time); [start, end)."""
     query = select(LedgerEntry).where(LedgerEntry.organization_id == organization_id)
+    if type_ is not None:
+        query = query.where(LedgerEntry.type == type_)
+    if start is not None:
+        query = query.where(LedgerEntry.created_at >= start)
+    if end is not None:
+        query = query.where(LedgerEntry.created_at < end)
     if before_id is not None:
         query = query.where(LedgerEntry.id < before_id)
     rows = await session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit))
     return list(rows)
+
+
+async def entries_between(
+    session: AsyncSession,
+    organization_id: str,
+    *,
+    start: datetime,
+    end: datetime,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[LedgerEntry]:
+    """Oldest first in [start, end), after the (created_at, id) of the last one read."""
+    query = select(LedgerEntry).where(
+        LedgerEntry.organization_id == organization_id,
+        LedgerEntry.created_at >= start,
+        LedgerEntry.created_at < end,
+    )
+    if after is not None:
+        query = query.where(tuple_(LedgerEntry.created_at, LedgerEntry.id) > tuple_(*after))
+    query = query.order_by(LedgerEntry.created_at, LedgerEntry.id).limit(limit)
+    return list(await session.scalars(query))

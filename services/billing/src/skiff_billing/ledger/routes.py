@@ -11,15 +11,32 @@ from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
+from skiff_billing import timerange
+from skiff_billing.access import may_read
 from skiff_billing.ledger import repository, service
-from skiff_billing.ledger.schemas import BalanceOut, TransactionOut
+from skiff_billing.ledger.schemas import ENTRY_TYPES, BalanceOut, TransactionOut
 from skiff_billing.models import LedgerEntry
+from skiff_billing.openapi import READ, errors
+
+EntryType = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=f"^({'|'.join(ENTRY_TYPES)})$", description="Only entries of this type."
+    ),
+]
+Time = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=40,
+        description="An RFC 3339 time or a YYYY-MM-DD date (UTC); `start` inclusive, `end` not.",
+    ),
+]
 
 
 def _transaction(entry: LedgerEntry) -> TransactionOut:
     return TransactionOut(
         id=entry.id,
-        type=entry.type,
+        type=entry.type,  # type: ignore[arg-type]
         amount=entry.amount,
         balance_after=entry.balance_after,
         description=entry.description,
@@ -32,13 +49,15 @@ class CreditsController(Controller):
     path = "/api/v1/credits"
     tags = ["credits"]
 
-    @get("/balance")
+    @get("/balance", responses=errors(401, 403, 404, 429))
     async def balance(self, principal: CurrentPrincipal, db_session: DbSession) -> BalanceOut:
         """The organization's credits: total, reserved, available and used this month.
 
         `credits` is the true balance, below zero after the documented overdraft of running
-        sessions; `available` never is (nothing can be spent then).
+        sessions or a refund of spent credits; `available` (credits minus the pending holds
+        in `reserved`) never is: nothing can be spent then.
         """
+        may_read(principal)
         account = await service.account(db_session, principal.organization_id)
         used = await repository.spent_since(
             db_session, principal.organization_id, service.month_start(datetime.now(UTC))
@@ -46,22 +65,37 @@ class CreditsController(Controller):
         return BalanceOut(
             credits=account.balance,
             reserved=account.reserved,
-            available=max(account.balance - account.reserved, 0),
+            available=account.available,
             usage_this_month=used,
             last_topped_up=account.last_topped_up_at,
         )
 
-    @get("/transactions")
+    @get("/transactions", responses=errors(*READ))
     async def transactions(
         self,
         principal: CurrentPrincipal,
         db_session: DbSession,
+        type: EntryType = None,
+        start: Time = None,
+        end: Time = None,
         # Not the kit's `Limit`: Litestar ignores msgspec.Meta bounds on a query parameter.
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Page[TransactionOut]:
-        """The ledger, newest first: every purchase, usage, bonus, reservation and refund."""
+        """The ledger, newest first: purchases, usage, holds, refunds, disputes, bonuses.
+
+        `?type=` one entry type (another is a 400); `?start=&end=` a time window (a value
+        that is not a time is a 400).
+        """
+        may_read(principal)
+        since, until = timerange.window(start, end)
         rows = await repository.entries_page(
-            db_session, principal.organization_id, before_id=decode_cursor(cursor), limit=limit + 1
+            db_session,
+            principal.organization_id,
+            before_id=decode_cursor(cursor),
+            limit=limit + 1,
+            type_=type,
+            start=since,
+            end=until,
         )
         return page_of(rows, limit=limit, to_item=_transaction, id_of=lambda row: row.id)

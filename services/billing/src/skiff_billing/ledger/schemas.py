@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 import msgspec
+
+ENTRY_TYPES = (
+    "purchase",
+    "usage",
+    "reservation",
+    "capture",
+    "release",
+    "refund",
+    "dispute",
+    "bonus",
+    "adjustment",
+)
+EntryType = Literal[
+    "purchase",
+    "usage",
+    "reservation",
+    "capture",
+    "release",
+    "refund",
+    "dispute",
+    "bonus",
+    "adjustment",
+]
 
 
 class BalanceOut(msgspec.Struct):
@@ -16,8 +40,10 @@ class BalanceOut(msgspec.Struct):
 
 
 class TransactionOut(msgspec.Struct):
+    """One ledger entry; `amount` is signed (a debit is negative)."""
+
     id: str
-    type: str
+    type: EntryType
     amount: int
     balance_after: int
     description: str

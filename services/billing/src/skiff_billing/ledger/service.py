@@ -27,7 +27,7 @@ async def open_account(session: AsyncSession, *, organization_id: str, bonus: in
     account = await repository.account_for_update(session, organization_id)
     assert account is not None
     if bonus > 0:
-        await _append(
+        await post(
             session,
             account,
             type_="bonus",
@@ -63,7 +63,22 @@ def month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-async def _append(
+async def locked_account(session: AsyncSession, organization_id: str) -> Account | None:
+    """The organization's account, row-locked until the transaction ends (None if none).
+
+    Every change of a balance or of `reserved` takes this lock first, so changes of one
+    organization apply one after the other and each sees the previous one's result.
+    """
+    return await repository.account_for_update(session, organization_id)
+
+
+async def has_entry(session: AsyncSession, organization_id: str, reference: str) -> bool:
+    """True when the organization's ledger already holds `reference`."""
+    found = await repository.existing_references(session, organization_id, [reference])
+    return reference in found
+
+
+async def post(
     session: AsyncSession,
     account: Account,
     *,
@@ -73,6 +88,7 @@ async def _append(
     description: str,
     now: datetime,
 ) -> LedgerEntry:
+    """Append one entry to a locked account's ledger and move its balance by `amount`."""
     account.balance += amount
     entry = LedgerEntry(
         id=new_id("txn"),

@@ -15,9 +15,11 @@ event: every minute 1..N that has no entry yet gets one, with the reference
 Because every charge fills the whole range 1..N, a session's charged minutes are always
 1..M (M the highest `minutes_started` seen): after a charge the session's total is N.
 
-The balance may go below zero here and only here: the documented overdraft (one running
-minute per live session). Crossing from above zero to zero or below emits
-`billing.credits.exhausted` once, with an event id made from the entry that crossed.
+The balance may go below zero here: the documented overdraft (one running minute per live
+session). Crossing from above zero to zero or below emits `billing.credits.exhausted` once,
+with an event id made from the entry that crossed (ledger.thresholds); falling below the low
+mark emits `billing.credits.low`; and the auto top-up check runs, all in this transaction.
+The minutes also go into the day's `container_minutes` and `credits_used` rollups.
 """
 
 from __future__ import annotations
@@ -26,14 +28,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from skiff_contracts import new_id
-from skiff_contracts.events.billing import CreditsExhausted, UsageCharged
+from skiff_contracts.events.billing import UsageCharged
 from skiff_contracts.events.sandbox import SessionUsage
 from skiff_messaging.errors import PermanentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skiff_billing.ledger import repository
+from skiff_billing.ledger import repository, thresholds
 from skiff_billing.models import LedgerEntry
 from skiff_billing.outbox import OUTBOX
+from skiff_billing.policy import Policy
+from skiff_billing.topup import service as topup
+from skiff_billing.usage import rollups
 
 # A month of running time; more in one event is a runner's bug, kept as a dead letter.
 MAX_MINUTES = 31 * 24 * 60
@@ -64,12 +69,12 @@ def usage_description(session_id: str, minute: int) -> str:
     return f"Session {session_id} — 1 container-minute (minute {minute})"
 
 
-def exhausted_event_id(entry_id: str) -> str:
-    """The id of the `credits.exhausted` caused by the entry that took the balance to ≤ 0."""
-    return f"exhausted_{entry_id}"
+exhausted_event_id = thresholds.exhausted_event_id
 
 
-async def charge_usage(session: AsyncSession, usage: SessionUsage) -> Charge | None:
+async def charge_usage(
+    session: AsyncSession, usage: SessionUsage, policy: Policy | None = None
+) -> Charge | None:
     """Top the session's charges up to `usage.minutes_started`; None when nothing was due."""
     if usage.minutes_started > MAX_MINUTES:
         raise PermanentError(
@@ -116,13 +121,27 @@ async def charge_usage(session: AsyncSession, usage: SessionUsage) -> Charge | N
         exhausted=before > 0 >= account.balance,
     )
     await _announce(session, usage, charge, now)
+    policy = policy or Policy()
+    crossing = next((e for e in entries if e.balance_after <= 0), entries[-1])
+    await thresholds.after_change(
+        session,
+        account,
+        balance_before=before,
+        crossing_entry_id=crossing.id,
+        low_mark=policy.low_credit_threshold,
+        now=now,
+    )
+    today = now.date()
+    await rollups.bump(session, account.organization_id, today, "container_minutes", len(due))
+    await rollups.bump(session, account.organization_id, today, "credits_used", len(due))
+    await topup.after_debit(session, account, policy=policy, now=now)
     return charge
 
 
 async def _announce(
     session: AsyncSession, usage: SessionUsage, charge: Charge, now: datetime
 ) -> None:
-    """`billing.usage.charged`, and `billing.credits.exhausted` on crossing zero."""
+    """`billing.usage.charged` (the crossings are ledger.thresholds' business)."""
     last = charge.entries[-1]
     await OUTBOX.record(
         session,
@@ -136,16 +155,4 @@ async def _announce(
         ),
         subject=usage.session_id,
         organization_id=usage.organization_id,
-    )
-    if not charge.exhausted:
-        return
-    crossing = next(entry for entry in charge.entries if entry.balance_after <= 0)
-    await OUTBOX.record(
-        session,
-        CreditsExhausted(
-            organization_id=usage.organization_id, balance=charge.balance_after, exhausted_at=now
-        ),
-        subject=usage.organization_id,
-        organization_id=usage.organization_id,
-        event_id=exhausted_event_id(crossing.id),
     )

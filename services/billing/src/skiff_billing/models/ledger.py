@@ -1,23 +1,18 @@
-"""Billing's tables: credit accounts and their ledger (schema `billing`)."""
+"""Credit accounts and their ledger."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from skiff_messaging.tables import messaging_tables
-from sqlalchemy import BigInteger, DateTime, ForeignKey, MetaData, String, UniqueConstraint, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-class Base(DeclarativeBase):
-    metadata = MetaData()
-
-
-MESSAGING = messaging_tables(Base.metadata)
+from skiff_billing.models.base import Base
 
 
 class Account(Base):
-    """One per organization; `balance` is the sum of its ledger entries."""
+    """One per organization; `balance` is the sum of its ledger entries, `reserved` of its
+    pending holds."""
 
     __tablename__ = "accounts"
 
@@ -26,7 +21,14 @@ class Account(Base):
     balance: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     last_topped_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when `billing.credits.low` went out; cleared once available is back above the mark.
+    low_credit_notified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def available(self) -> int:
+        """What may be spent or reserved now: never below zero."""
+        return max(self.balance - self.reserved, 0)
 
 
 class LedgerEntry(Base):

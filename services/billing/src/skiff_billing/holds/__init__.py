@@ -1,0 +1,1 @@
+"""Two-phase holds (reserve → capture all or part, or release; expiry releases)."""

@@ -1,0 +1,58 @@
+"""Every query of holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_billing.models import Hold
+
+
+async def get(session: AsyncSession, hold_id: str) -> Hold | None:
+    return await session.get(Hold, hold_id)
+
+
+async def locked(session: AsyncSession, hold_id: str) -> Hold | None:
+    """The hold, row-locked (take the account's lock first: the order every writer uses)."""
+    return await session.scalar(
+        select(Hold)
+        .where(Hold.id == hold_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+async def by_reference(session: AsyncSession, organization_id: str, reference: str) -> Hold | None:
+    return await session.scalar(
+        select(Hold).where(Hold.organization_id == organization_id, Hold.reference == reference)
+    )
+
+
+async def due(session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, str]]:
+    """(hold id, organization id) of pending holds past their `expires_at`, oldest first."""
+    rows = await session.execute(
+        select(Hold.id, Hold.organization_id)
+        .where(Hold.status == "pending", Hold.expires_at.is_not(None), Hold.expires_at <= now)
+        .order_by(Hold.expires_at)
+        .limit(limit)
+    )
+    return [(hold_id, org) for hold_id, org in rows]
+
+
+async def page(
+    session: AsyncSession,
+    organization_id: str,
+    *,
+    status: str | None,
+    before_id: str | None,
+    limit: int,
+) -> list[Hold]:
+    """Newest first; `before_id` is the cursor."""
+    query = select(Hold).where(Hold.organization_id == organization_id)
+    if status is not None:
+        query = query.where(Hold.status == status)
+    if before_id is not None:
+        query = query.where(Hold.id < before_id)
+    return list(await session.scalars(query.order_by(Hold.id.desc()).limit(limit)))

@@ -1,0 +1,14 @@
+"""The declarative base of billing's tables, with the messaging tables on its metadata."""
+
+from __future__ import annotations
+
+from skiff_messaging.tables import messaging_tables
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+MESSAGING = messaging_tables(Base.metadata)

@@ -1,0 +1,1 @@
+"""The credit packages on sale (from the settings)."""

@@ -1,0 +1,1 @@
+"""The payment providers Skiff calls (Stripe, Polar), each through its real SDK."""

@@ -1,0 +1,1 @@
+"""Usage people can see: daily rollups per metric, metrics, charts and a CSV export."""
