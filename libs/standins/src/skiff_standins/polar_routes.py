@@ -8,15 +8,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
-from litestar.datastructures import State
+from litestar import Response, Router, get, post
 from litestar.response import Redirect
 
 from skiff_standins import forms
 from skiff_standins.pages import page
+from skiff_standins.params import AnyRequest, PathId
 from skiff_standins.polar_state import PolarState, now_iso
-
-AnyRequest = Request[Any, Any, State]
 
 
 def _state(request: AnyRequest) -> PolarState:
@@ -42,7 +40,7 @@ async def create_checkout(request: AnyRequest) -> Response[Any]:
 
 
 @get("/v1/checkouts/{checkout_id:str}")
-async def show_checkout(request: AnyRequest, checkout_id: str) -> Response[Any]:
+async def show_checkout(request: AnyRequest, checkout_id: PathId) -> Response[Any]:
     checkout = _state(request).checkouts.get(checkout_id)
     if checkout is None:
         return Response({"error": "ResourceNotFound", "detail": "Not found"}, status_code=404)
@@ -88,7 +86,7 @@ async def create_refund(request: AnyRequest) -> Response[Any]:
 
 
 @get("/pay/{checkout_id:str}")
-async def checkout_page(request: AnyRequest, checkout_id: str) -> Response[str]:
+async def checkout_page(request: AnyRequest, checkout_id: PathId) -> Response[str]:
     checkout = _state(request).checkouts.get(checkout_id)
     if checkout is None:
         return page("Not found", "<p>This checkout does not exist.</p>", status=404)
@@ -104,7 +102,7 @@ async def checkout_page(request: AnyRequest, checkout_id: str) -> Response[str]:
 
 
 @post("/pay/{checkout_id:str}", status_code=303)
-async def checkout_action(request: AnyRequest, checkout_id: str) -> Response[Any]:
+async def checkout_action(request: AnyRequest, checkout_id: PathId) -> Response[Any]:
     state = _state(request)
     checkout = state.checkouts.get(checkout_id)
     if checkout is None or checkout["status"] != "open":
@@ -118,7 +116,7 @@ async def checkout_action(request: AnyRequest, checkout_id: str) -> Response[Any
 
 
 @get("/portal/{customer_id:str}")
-async def portal_page(request: AnyRequest, customer_id: str) -> Response[str]:
+async def portal_page(request: AnyRequest, customer_id: PathId) -> Response[str]:
     orders = [o for o in _state(request).orders.values() if o["customer_id"] == customer_id]
     rows = "".join(
         f"<li>{o['total_amount'] / 100:.2f} {o['currency'].upper()} ({o['status']})</li>"

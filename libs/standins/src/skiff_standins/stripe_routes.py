@@ -8,15 +8,13 @@ import html
 import time
 from typing import Any
 
-from litestar import Request, Response, Router, get, post
-from litestar.datastructures import State
+from litestar import Response, Router, get, post
 from litestar.response import Redirect
 
 from skiff_standins import forms
 from skiff_standins.pages import page
+from skiff_standins.params import AnyRequest, PathId
 from skiff_standins.stripe_state import StripeState, new_id, public
-
-AnyRequest = Request[Any, Any, State]
 
 
 def _state(request: AnyRequest) -> StripeState:
@@ -108,7 +106,7 @@ async def create_session(request: AnyRequest) -> Response[Any]:
 
 
 @get("/v1/checkout/sessions/{session_id:str}")
-async def show_session(request: AnyRequest, session_id: str) -> Response[Any]:
+async def show_session(request: AnyRequest, session_id: PathId) -> Response[Any]:
     session = _state(request).sessions.get(session_id)
     if session is None:
         return _error(404, "invalid_request_error", f"No such checkout.session: {session_id}")
@@ -116,7 +114,7 @@ async def show_session(request: AnyRequest, session_id: str) -> Response[Any]:
 
 
 @post("/v1/checkout/sessions/{session_id:str}/expire", status_code=200)
-async def expire_session(request: AnyRequest, session_id: str) -> Response[Any]:
+async def expire_session(request: AnyRequest, session_id: PathId) -> Response[Any]:
     session = _state(request).sessions.get(session_id)
     if session is None or session["status"] != "open":
         return _error(400, "invalid_request_error", "Only open sessions can be expired.")
@@ -219,13 +217,13 @@ async def open_dispute(request: AnyRequest) -> Response[Any]:
 
 
 @post("/_control/disputes/{dispute_id:str}/close", status_code=200)
-async def close_dispute(request: AnyRequest, dispute_id: str) -> Response[Any]:
+async def close_dispute(request: AnyRequest, dispute_id: PathId) -> Response[Any]:
     params = await request.json()
     return Response(_state(request).close_dispute(dispute_id, params["status"]))
 
 
 @post("/_control/customers/{customer_id:str}/decline", status_code=200)
-async def decline_cards(request: AnyRequest, customer_id: str) -> Response[Any]:
+async def decline_cards(request: AnyRequest, customer_id: PathId) -> Response[Any]:
     params = await request.json()
     state = _state(request)
     (state.declining.add if params.get("decline", True) else state.declining.discard)(customer_id)
@@ -233,13 +231,13 @@ async def decline_cards(request: AnyRequest, customer_id: str) -> Response[Any]:
 
 
 @post("/_control/events/{event_id:str}/resend", status_code=200)
-async def resend(request: AnyRequest, event_id: str) -> Response[Any]:
+async def resend(request: AnyRequest, event_id: PathId) -> Response[Any]:
     _state(request).resend(event_id)
     return Response({"resent": event_id})
 
 
 @get("/pay/{session_id:str}")
-async def checkout_page(request: AnyRequest, session_id: str) -> Response[str]:
+async def checkout_page(request: AnyRequest, session_id: PathId) -> Response[str]:
     session = _state(request).sessions.get(session_id)
     if session is None:
         return page("Not found", "<p>This checkout does not exist.</p>", status=404)
@@ -263,7 +261,7 @@ async def checkout_page(request: AnyRequest, session_id: str) -> Response[str]:
 
 
 @post("/pay/{session_id:str}", status_code=303)
-async def checkout_action(request: AnyRequest, session_id: str) -> Response[Any]:
+async def checkout_action(request: AnyRequest, session_id: PathId) -> Response[Any]:
     state = _state(request)
     session = state.sessions.get(session_id)
     if session is None:
@@ -282,7 +280,7 @@ async def checkout_action(request: AnyRequest, session_id: str) -> Response[Any]
 
 
 @get("/portal/{portal_id:str}")
-async def portal_page(request: AnyRequest, portal_id: str) -> Response[str]:
+async def portal_page(request: AnyRequest, portal_id: PathId) -> Response[str]:
     state = _state(request)
     portal = state.portals.get(portal_id)
     if portal is None:
