@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from litestar import Controller, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
+from skiff_contracts import new_id
 from skiff_kit.db import DbSession
+from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
 
 from skiff_billing.access import may_write
@@ -31,17 +33,30 @@ class CheckoutController(Controller):
         settings: NamedDependency[BillingSettings],
         policy: NamedDependency[Policy],
         providers: NamedDependency[Providers],
+        idempotency: Idempotency,
         data: JSONBody[CheckoutIn],
     ) -> CheckoutOut:
         """Start buying credits: a pending purchase and the provider's hosted checkout `url`.
 
         Credits are granted when the provider's webhook says the payment is paid, never by
-        the success page (which may poll `GET /api/v1/billing/purchases/{purchase_id}`).
+        the success page (which may poll `GET /api/v1/billing/purchases/{purchase_id}`). A
+        retry with the same `Idempotency-Key` answers the same purchase and checkout URL
+        (another body under that key is a 422 `idempotency_key_reused`).
         """
         may_write(principal)
+        organization_id, purchase_id = principal.organization_id, new_id("pur")
+        remembered = await claim(
+            db_session,
+            organization_id=organization_id,
+            request=idempotency,
+            resource_id=purchase_id,
+        )
+        if remembered is not None:
+            return await service.started(db_session, organization_id, remembered.resource_id)
         return await service.start(
             db_session,
-            organization_id=principal.organization_id,
+            purchase_id=purchase_id,
+            organization_id=organization_id,
             data=data,
             providers=providers,
             policy=policy,

@@ -1,6 +1,9 @@
 """Starting a checkout and opening a portal. Provider calls happen before the writes; the
 purchase row and its checkout are recorded in the caller's transaction. Never commits.
 
+The purchase id is the caller's (it records it with the client's Idempotency-Key first), and
+the purchase row keeps the checkout's URL and expiry, so a retry's answer is rebuilt from it.
+
 Credits are never granted here: only the provider's webhook grants (webhooks/).
 """
 
@@ -9,12 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from skiff_contracts import new_id
 from skiff_kit.errors import Conflict, ValidationFailed
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_billing.checkout.schemas import CheckoutIn, CheckoutOut
 from skiff_billing.ledger import service as ledger
+from skiff_billing.models import Purchase
 from skiff_billing.policy import Policy
 from skiff_billing.providers.base import (
     CheckoutRequest,
@@ -66,6 +69,7 @@ def what_to_buy(data: CheckoutIn, policy: Policy) -> tuple[str | None, int, int,
 async def start(
     session: AsyncSession,
     *,
+    purchase_id: str,
     organization_id: str,
     data: CheckoutIn,
     providers: Providers,
@@ -80,7 +84,6 @@ async def start(
     package_id, credits, amount, name = what_to_buy(data, policy)
     provider = choose_provider(data.provider, providers, default_provider)
     await ledger.account(session, organization_id)
-    purchase_id = new_id("pur")
     success = data.success_url or f"{public_url.rstrip('/')}/?purchase_id={purchase_id}"
     request = CheckoutRequest(
         purchase_id=purchase_id,
@@ -128,11 +131,30 @@ async def start(
     purchase.expires_at = created_checkout.expires_at
     purchases.add(session, purchase)
     await session.flush()
+    return answer_of(purchase)
+
+
+async def started(session: AsyncSession, organization_id: str, purchase_id: str) -> CheckoutOut:
+    """The answer of a checkout started before (a retry with its Idempotency-Key), whatever
+    became of the purchase since: the same purchase id, URL and expiry."""
+    purchase = await purchases.of_organization(session, organization_id, purchase_id)
+    if purchase is None or purchase.checkout_url is None:
+        # Only a checkout records a key with its purchase, always with its URL.
+        raise Conflict(
+            "This Idempotency-Key was used, but its checkout is no longer available.",
+            code="idempotency_key_used",
+        )
+    return answer_of(purchase)
+
+
+def answer_of(purchase: Purchase) -> CheckoutOut:
+    """A checkout's answer, from its purchase row."""
+    assert purchase.checkout_url is not None
     return CheckoutOut(
-        purchase_id=purchase_id,
-        url=created_checkout.url,
-        provider="stripe" if provider == "stripe" else "polar",
-        expires_at=created_checkout.expires_at,
+        purchase_id=purchase.id,
+        url=purchase.checkout_url,
+        provider="stripe" if purchase.provider == "stripe" else "polar",
+        expires_at=purchase.expires_at,
     )
 
 

@@ -1,7 +1,9 @@
-"""The declarative base of billing's tables, with the messaging tables on its metadata."""
+"""The declarative base of billing's tables, with the messaging and Idempotency-Key tables on
+its metadata."""
 
 from __future__ import annotations
 
+from skiff_kit.idempotency import idempotency_table
 from skiff_messaging.tables import messaging_tables
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -12,3 +14,4 @@ class Base(DeclarativeBase):
 
 
 MESSAGING = messaging_tables(Base.metadata)
+IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)

@@ -173,3 +173,10 @@ async def keep_customer(
 ) -> str:
     """Remember the organization's customer at `provider`; the first one stored wins."""
     return await repository.keep_customer(session, organization_id, provider, customer_id)
+
+
+async def of_organization(
+    session: AsyncSession, organization_id: str, purchase_id: str
+) -> Purchase | None:
+    """The organization's purchase (None for another organization's)."""
+    return await repository.of_organization(session, organization_id, purchase_id)
