@@ -42,6 +42,8 @@ class UsageController(Controller):
 
         Periods are rolling and end today (UTC): `day` is today, `week` the last 7 days,
         `month` the last 30. `change_pct` is null when the last period was 0.
+        `deployments`, `agent_runs` and `workflow_executions` are 0 until Skiff has
+        deployments, agent runs and workflows (no service publishes their events yet).
         """
         may_read(principal)
         today = datetime.now(UTC).date()
