@@ -2,7 +2,8 @@
 
 A domain error becomes an error reply with its code and details (`insufficient_credits`
 with `{required, available}`, `hold_not_found`, `hold_already_resolved`...); the auto top-up
-check runs in the same transaction as the reservation or capture that lowered `available`.
+check runs in the same transaction as the reservation or capture that lowered `available`
+(holds.service).
 """
 
 from __future__ import annotations
@@ -28,10 +29,8 @@ from skiff_messaging.service_bus import Responder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from skiff_billing.holds import service
-from skiff_billing.ledger import service as ledger
 from skiff_billing.models import Hold
 from skiff_billing.policy import Policy
-from skiff_billing.topup import service as topup
 
 
 def reply_of(hold: Hold) -> HoldReply:
@@ -80,7 +79,7 @@ class HoldResponders:
             raise ReplyError("bad_request", "reference must have 1 to 200 characters")
 
         async def run(session: AsyncSession, now: datetime) -> Hold:
-            hold = await service.reserve(
+            return await service.reserve(
                 session,
                 organization_id=request.organization_id,
                 amount=request.amount,
@@ -90,18 +89,14 @@ class HoldResponders:
                 policy=policy,
                 now=now,
             )
-            await self._maybe_top_up(session, hold, now)
-            return hold
 
         return reply_of(await self._transaction(run))
 
     async def capture(self, request: HoldCapture) -> HoldReply:
         async def run(session: AsyncSession, now: datetime) -> Hold:
-            hold = await service.capture(
+            return await service.capture(
                 session, hold_id=request.hold_id, amount=request.amount, policy=self.policy, now=now
             )
-            await self._maybe_top_up(session, hold, now)
-            return hold
 
         hold = await self._transaction(run)
         if hold.status != "captured":  # it expired just now: committed, then refused
@@ -117,11 +112,6 @@ class HoldResponders:
             )
 
         return reply_of(await self._transaction(run))
-
-    async def _maybe_top_up(self, session: AsyncSession, hold: Hold, now: datetime) -> None:
-        account = await ledger.locked_account(session, hold.organization_id)
-        if account is not None:
-            await topup.after_debit(session, account, policy=self.policy, now=now)
 
     async def _transaction(self, run: Callable[[AsyncSession, datetime], Awaitable[Hold]]) -> Hold:
         if self._sessions is None:

@@ -6,7 +6,8 @@ A hold moves no credits: `reserve` adds its amount to the account's `reserved` (
 and expiry give it back (a `release` entry of 0). Every writer locks the account row first,
 then the hold, so concurrent calls for one organization apply one after the other and a hold
 leaves `pending` exactly once (the database also refuses a resolved hold without a time, and
-a pending one with one).
+a pending one with one). A reservation and a capture lower `available`: each runs the auto
+top-up check in its transaction, with the account still locked.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from skiff_billing.ledger import service as ledger
 from skiff_billing.ledger import thresholds
 from skiff_billing.models import Account, Hold
 from skiff_billing.policy import Policy
+from skiff_billing.topup import service as topup
 from skiff_billing.usage import rollups
 
 
@@ -67,6 +69,7 @@ async def reserve(
     session.add(hold)
     account.reserved += amount
     await _note(session, account, hold, "reservation", 0, f"Reserved {amount} credits", policy, now)
+    await topup.after_debit(session, account, policy=policy, now=now)
     return hold
 
 
@@ -92,6 +95,7 @@ async def capture(
     hold.captured, hold.status, hold.resolved_at = spend, "captured", now
     await _note(session, account, hold, "capture", -spend, f"Captured {spend} credits", policy, now)
     await rollups.bump(session, account.organization_id, now.date(), "credits_used", spend)
+    await topup.after_debit(session, account, policy=policy, now=now)
     return hold
 
 

@@ -13,7 +13,10 @@ event: every minute 1..N that has no entry yet gets one, with the reference
   is the backstop if that ever fails (the insert errors, the event is retried).
 
 Because every charge fills the whole range 1..N, a session's charged minutes are always
-1..M (M the highest `minutes_started` seen): after a charge the session's total is N.
+1..M (M the highest `minutes_started` seen): after a charge the session's total is N, and a
+charge only looks up the session's latest minutes (`_due_minutes`). The entries and the new
+balance go to the database in one statement, the two rollups in another: a usage event costs
+a handful of round trips, the hottest path billing has (every running minute of every session).
 
 The balance may go below zero here: the documented overdraft (one running minute per live
 session). Crossing from above zero to zero or below emits `billing.credits.exhausted` once,
@@ -34,7 +37,7 @@ from skiff_messaging.errors import PermanentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_billing.ledger import repository, thresholds
-from skiff_billing.models import LedgerEntry
+from skiff_billing.ledger.repository import Posting
 from skiff_billing.outbox import OUTBOX
 from skiff_billing.policy import Policy
 from skiff_billing.topup import service as topup
@@ -43,6 +46,8 @@ from skiff_billing.usage import rollups
 # A month of running time; more in one event is a runner's bug, kept as a dead letter.
 MAX_MINUTES = 31 * 24 * 60
 USAGE = "usage"
+# How many of a session's latest minutes a charge looks up (see _due_minutes).
+WINDOW = 16
 
 
 class NoAccountYet(Exception):
@@ -56,7 +61,7 @@ class Charge:
     minutes: int
     session_total: int
     balance_after: int
-    entries: list[LedgerEntry]
+    last_entry_id: str
     exhausted: bool
 
 
@@ -85,42 +90,30 @@ async def charge_usage(
     account = await repository.account_for_update(session, usage.organization_id)
     if account is None:
         raise NoAccountYet(f"no credit account for organization {usage.organization_id}")
-    wanted = {
-        usage_reference(usage.session_id, minute): minute
-        for minute in range(1, usage.minutes_started + 1)
-    }
-    charged = await repository.existing_references(session, usage.organization_id, list(wanted))
-    due = [minute for reference, minute in wanted.items() if reference not in charged]
+    due = await _due_minutes(session, usage)
     if not due:
         return None
     before = account.balance
     now = datetime.now(UTC)
-    entries = []
-    for minute in due:
-        account.balance -= 1
-        entries.append(
-            LedgerEntry(
-                id=new_id("txn"),
-                account_id=account.id,
-                organization_id=account.organization_id,
-                type=USAGE,
-                amount=-1,
-                balance_after=account.balance,
-                description=usage_description(usage.session_id, minute),
-                reference=usage_reference(usage.session_id, minute),
-                created_at=now,
-            )
+    entries = [
+        Posting(
+            id=new_id("txn"),
+            amount=-1,
+            balance_after=before - n,
+            description=usage_description(usage.session_id, minute),
+            reference=usage_reference(usage.session_id, minute),
         )
-    session.add_all(entries)
-    await session.flush()
+        for n, minute in enumerate(due, start=1)
+    ]
+    await repository.append(session, account, USAGE, entries, now)
     charge = Charge(
         minutes=len(due),
-        session_total=len(charged) + len(due),
+        session_total=usage.minutes_started,  # 1..N are all charged now
         balance_after=account.balance,
-        entries=entries,
+        last_entry_id=entries[-1].id,
         exhausted=before > 0 >= account.balance,
     )
-    await _announce(session, usage, charge, now)
+    await _announce(session, usage, charge)
     policy = policy or Policy()
     crossing = next((e for e in entries if e.balance_after <= 0), entries[-1])
     await thresholds.after_change(
@@ -131,24 +124,44 @@ async def charge_usage(
         low_mark=policy.low_credit_threshold,
         now=now,
     )
-    today = now.date()
-    await rollups.bump(session, account.organization_id, today, "container_minutes", len(due))
-    await rollups.bump(session, account.organization_id, today, "credits_used", len(due))
+    metrics = {"container_minutes": len(due), "credits_used": len(due)}
+    await rollups.bump_many(session, account.organization_id, now.date(), metrics)
     await topup.after_debit(session, account, policy=policy, now=now)
     return charge
 
 
-async def _announce(
-    session: AsyncSession, usage: SessionUsage, charge: Charge, now: datetime
-) -> None:
+async def _due_minutes(session: AsyncSession, usage: SessionUsage) -> list[int]:
+    """The minutes of 1..N not charged yet, N = `minutes_started`.
+
+    A session's charged minutes are always 1..M, so when the first of its last `WINDOW`
+    minutes is charged, every minute below it is too: only those are looked up, and a charge
+    costs the same at a session's first minute as at its thousandth. A gap wider than the
+    window (a runner that was away for a while) looks up all of 1..N.
+    """
+    last = usage.minutes_started
+    first = max(1, last - WINDOW + 1)
+    due = await _uncharged(session, usage, first, last)
+    if first > 1 and due and due[0] == first:
+        due = await _uncharged(session, usage, 1, last)
+    return due
+
+
+async def _uncharged(
+    session: AsyncSession, usage: SessionUsage, first: int, last: int
+) -> list[int]:
+    wanted = {usage_reference(usage.session_id, m): m for m in range(first, last + 1)}
+    charged = await repository.existing_references(session, usage.organization_id, list(wanted))
+    return [minute for reference, minute in wanted.items() if reference not in charged]
+
+
+async def _announce(session: AsyncSession, usage: SessionUsage, charge: Charge) -> None:
     """`billing.usage.charged` (the crossings are ledger.thresholds' business)."""
-    last = charge.entries[-1]
     await OUTBOX.record(
         session,
         UsageCharged(
             organization_id=usage.organization_id,
             session_id=usage.session_id,
-            transaction_id=last.id,
+            transaction_id=charge.last_entry_id,
             amount=charge.minutes,
             session_credits_total=charge.session_total,
             balance_after=charge.balance_after,

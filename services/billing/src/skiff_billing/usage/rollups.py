@@ -6,13 +6,29 @@ Metrics: `sessions`, `tasks`, `container_minutes`, `api_calls`, `credits_used`,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import BigInteger, Date, Text, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_billing.models import UsageDaily
+
+# Any number of metrics in one statement, compiled once.
+_BUMP = text(
+    """
+    INSERT INTO usage_daily (organization_id, day, metric, value)
+    SELECT :organization_id, :day, u.metric, u.value
+    FROM unnest(:metrics, :values) AS u(metric, value)
+    ON CONFLICT (organization_id, day, metric)
+    DO UPDATE SET value = usage_daily.value + excluded.value
+    """
+).bindparams(
+    bindparam("day", type_=Date),
+    bindparam("metrics", type_=ARRAY(Text)),
+    bindparam("values", type_=ARRAY(BigInteger)),
+)
 
 METRICS = (
     "sessions",
@@ -30,16 +46,25 @@ async def bump(
     session: AsyncSession, organization_id: str, day: date, metric: str, by: int
 ) -> None:
     """Add `by` to the organization's `metric` on `day` (one upsert)."""
-    if by == 0:
+    await bump_many(session, organization_id, day, {metric: by})
+
+
+async def bump_many(
+    session: AsyncSession, organization_id: str, day: date, metrics: Mapping[str, int]
+) -> None:
+    """Add each of `metrics` to the organization's counts of `day`, in one upsert."""
+    # One order: two transactions bumping the same rows cannot deadlock.
+    counts = sorted((metric, by) for metric, by in metrics.items() if by != 0)
+    if not counts:
         return
-    statement = insert(UsageDaily).values(
-        organization_id=organization_id, day=day, metric=metric, value=by
-    )
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["organization_id", "day", "metric"],
-            set_={"value": UsageDaily.value + statement.excluded.value},
-        )
+        _BUMP,
+        {
+            "organization_id": organization_id,
+            "day": day,
+            "metrics": [metric for metric, _ in counts],
+            "values": [by for _, by in counts],
+        },
     )
 
 
