@@ -48,5 +48,9 @@ class GatewaySettings(ServiceSettings, kw_only=True):
     # The API key directory (docs/gateway.md): a NATS KV bucket every replica loads and follows.
     directory_bucket: str = "skiff_gateway_directory"
     directory_start_timeout_seconds: float = 10.0  # then serve; API keys 503 until loaded
+    # A key the view has not heard of yet is asked of identity (directory/lookup.py): bounded.
+    key_lookup_per_second: float = 20.0  # per replica; beyond it a miss is refused unasked
+    key_lookup_negative_seconds: float = 10.0  # an unknown key is not asked about again
+    key_lookup_timeout_seconds: float = 0.5
     replica_id: str = ""  # names this replica's usage reports; random when empty
     usage_report_seconds: float = 5.0

@@ -24,11 +24,11 @@ from skiff_identity.auth.schemas import (
     LoginResponse,
     LogoutRequest,
     MeResponse,
-    OrganizationOut,
+    OrganizationSummary,
     RefreshRequest,
     RegisterRequest,
     RegisterResponse,
-    SessionOut,
+    TokensOut,
     UserOut,
 )
 from skiff_identity.auth.service import Credentials, IssuedSession
@@ -47,8 +47,8 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def organization_out(organization: Organization) -> OrganizationOut:
-    return OrganizationOut(
+def organization_out(organization: Organization) -> OrganizationSummary:
+    return OrganizationSummary(
         id=organization.id,
         name=organization.name,
         slug=organization.slug,
@@ -64,7 +64,7 @@ def _signed_in(
     `refresh_max_age` is given (a browser that keeps its refresh token in the cookie)."""
     body = LoginResponse(
         user=user_out(user),
-        session=SessionOut(
+        session=TokensOut(
             access_token=issued.access_token,
             refresh_token=issued.refresh_token,
             expires_in=issued.expires_in,
