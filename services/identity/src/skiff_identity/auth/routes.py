@@ -11,6 +11,7 @@ from skiff_kit.db import DbSession
 from skiff_kit.error_handlers import error_response
 from skiff_kit.errors import NotFound, SkiffError, Unauthorized, ValidationFailed
 from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller
+from skiff_kit.openapi_errors import errors
 
 from skiff_identity.auth import repository, service
 from skiff_identity.auth.cookies import (
@@ -105,7 +106,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", status_code=201)
+    @post("/register", status_code=201, responses=errors(409, 429))
     async def register(
         self,
         data: JSONBody[RegisterRequest],
@@ -123,7 +124,7 @@ class AuthController(Controller):
         )
         return RegisterResponse(user=user_out(user), organization=organization_out(organization))
 
-    @post("/login")
+    @post("/login", status_code=200, responses=errors(401, 429))
     async def login(
         self,
         data: JSONBody[LoginRequest],
@@ -148,7 +149,7 @@ class AuthController(Controller):
         await login_guard.succeeded(db_session, attempt, user, caller=caller)
         return _signed_in(user, issued, secure=cookie_secure)
 
-    @post("/refresh")
+    @post("/refresh", status_code=200, responses=errors(401))
     async def refresh(
         self,
         request: Request[Any, Any, Any],

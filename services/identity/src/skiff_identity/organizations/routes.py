@@ -9,6 +9,7 @@ from skiff_kit.db import DbSession
 from skiff_kit.errors import NotFound
 from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
 
 from skiff_identity.models import Organization
@@ -107,7 +108,7 @@ class OrganizationsController(Controller):
         organization = await service.rename(db_session, acting, name=data.name)
         return organization_out(organization, acting.role)
 
-    @delete("/current", status_code=204)
+    @delete("/current", status_code=204, responses=errors(409))
     async def remove(self, principal: CurrentPrincipal, db_session: DbSession) -> None:
         """Delete the organization (owners; soft; not a personal one): every member loses it."""
         acting = await acting_in(db_session, principal, lock=True)

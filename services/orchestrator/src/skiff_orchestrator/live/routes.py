@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
 
 from litestar import Controller, get
+from litestar.openapi import ResponseSpec
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
@@ -40,11 +41,21 @@ def _messages(
     return generate()
 
 
+EVENT_STREAM = {
+    200: ResponseSpec(
+        str,
+        description="Server-sent events (`id:` is the LIVE sequence; `Last-Event-ID` resumes)",
+        media_type="text/event-stream",
+        generate_examples=False,
+    )
+}
+
+
 class TaskStreamController(Controller):
     path = "/api/v1/tasks"
     tags = ["tasks"]
 
-    @get("/{task_id:str}/stream")
+    @get("/{task_id:str}/stream", responses=EVENT_STREAM)
     async def stream(
         self,
         principal: CurrentPrincipal,
@@ -72,7 +83,7 @@ class SessionEventsController(Controller):
     path = "/api/v1/sessions"
     tags = ["sessions"]
 
-    @get("/{session_id:str}/events")
+    @get("/{session_id:str}/events", responses=EVENT_STREAM)
     async def events(
         self,
         principal: CurrentPrincipal,
