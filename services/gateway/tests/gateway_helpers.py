@@ -110,9 +110,7 @@ class WebSocketEcho:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+            await _lifespan(receive, send)
             return
         assert (await receive())["type"] == "websocket.connect"
         await send({"type": "websocket.accept"})
