@@ -154,8 +154,8 @@ async def serving(
 ) -> AsyncIterator[str]:
     """Serve `app` with uvicorn on `port` (or a free one) in a thread; yields its base URL.
 
-    With `settings`, exactly as `skiff_kit.runner` serves it (the guarded HTTP protocol and
-    its limits); without, uvicorn's own protocol.
+    Served as `skiff_kit.runner` serves every service: the guarded HTTP protocol, with the
+    limits of `settings` (a service's defaults when None).
     """
     port = port or free_port()
     # proxy_headers=False as in production (skiff_kit.runner): the peer is the client. No
@@ -168,10 +168,7 @@ async def serving(
         "timeout_graceful_shutdown": 2,
         "proxy_headers": False,
     }
-    if settings is None:
-        config = uvicorn.Config(app, **options)
-    else:
-        config = server_config(app, settings, **options)
+    config = server_config(app, settings or ServiceSettings(), **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
