@@ -3,7 +3,8 @@
 Each iteration feeds one whole request (an authenticated GET with the headers a client sends)
 to the protocol, as one socket read, and completes its answer: parsing, the header
 accounting, the cycle uvicorn builds and the keep-alive timer. The application is not run
-(its task is replaced by marking the answer complete), so the difference is the guard alone.
+(no task is started; the answer is marked complete after the read, as the application's
+would be), so the difference is the guard alone.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class _Transport(asyncio.Transport):
 def _answered(base: type[HttpToolsProtocol]) -> type[HttpToolsProtocol]:
     class Answered(base):  # type: ignore[valid-type, misc]
         def _start_asgi_task(self, cycle: Any, app: Any) -> None:
-            cycle.response_complete = True
+            pass
 
     return Answered
 
@@ -66,6 +67,7 @@ def _one_request(base: type[HttpToolsProtocol]) -> Callable[[], None]:
 
     def one_request() -> None:
         protocol.data_received(REQUEST)
+        protocol.cycle.response_complete = True
         protocol.on_response_complete()
 
     one_request()

@@ -18,8 +18,11 @@ Answers are written only where they cannot be mistaken for another request's: no
 earlier (pipelined) request is still being answered, not after this request's answer began
 (then the connection is just closed). After an answer the connection lingers half-closed,
 dropping what the client still sends, so that a client still writing reads the answer
-instead of a reset (as nginx's lingering close). The fast path (a whole request in one read)
-adds a few attribute updates; timers are armed only while a head or body is incomplete.
+instead of a reset (as nginx's lingering close). A body the application answered before
+reading it (an early 401) is still read to its end and dropped, as uvicorn does, so that the
+connection serves again; the body timeout keeps applying to it. The fast path (a whole
+request in one read) adds a few attribute updates; timers run only while a head or body is
+incomplete.
 """
 
 from __future__ import annotations
@@ -119,15 +122,20 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._body_at = self.loop.time()
             if self._timer is None:
                 self._timer = self.loop.call_later(self.limits.body_timeout, self._expired)
+        elif self.cycle is not None and self.cycle.response_complete and self._drained():
+            # The rest of a body answered early (a 401 before the upload) was read and dropped,
+            # so the connection serves again: it is idle from here, its timer starts again.
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
 
-    def on_response_complete(self) -> None:
-        if self._phase == _BODY and not self.transport.is_closing():
-            # Answered before its body was in (an early 401 or 413): the rest is not read.
-            self.server_state.total_requests += 1
-            self._cancel_timer()
-            self._linger()
-            return
-        _base_response_complete(self)
+    def _drained(self) -> bool:
+        """True when, every request being answered, no idle timer runs."""
+        return (
+            not self.pipeline
+            and self.timeout_keep_alive_task is None
+            and not self.transport.is_closing()
+        )
 
     # Parser callbacks (uvicorn's, called directly: cheaper than super() on Python 3.11)
 
@@ -249,7 +257,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 _base_message_begin = HttpToolsProtocol.on_message_begin
 _base_headers_complete = HttpToolsProtocol.on_headers_complete
 _base_message_complete = HttpToolsProtocol.on_message_complete
-_base_response_complete = HttpToolsProtocol.on_response_complete
 
 
 def protocol_for(limits: HttpLimits) -> type[GuardedHttpProtocol]:
