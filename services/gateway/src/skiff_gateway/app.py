@@ -68,7 +68,11 @@ class Door:
             negative_seconds=settings.key_lookup_negative_seconds,
             timeout=settings.key_lookup_timeout_seconds,
         )
-        self.signer = FastSigner(settings.internal_private_key, settings.internal_key_id)
+        self.signer = FastSigner(
+            settings.internal_private_key,
+            settings.internal_key_id,
+            ttl_seconds=settings.internal_token_ttl_seconds,
+        )
         self.timeout = settings.upstream_timeout_seconds
         self.pool = UpstreamPool(connect_timeout=settings.upstream_connect_timeout_seconds)
         # A session's file routes go to the runner that holds it (placement/).
