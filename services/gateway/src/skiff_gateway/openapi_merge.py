@@ -33,6 +33,8 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 ERROR_REF = "#/components/schemas/ErrorBody"
 # What the gateway itself may answer on any route (docs/gateway.md, "The door").
 GATEWAY_ERRORS = {
+    408: "The request's head or body did not arrive in time",
+    414: "The request's path and query are too long",
     429: "Too many requests (see `Retry-After` and the rate-limit headers)",
     431: "The request's headers are too large or too many",
     502: "The service behind the gateway answered with something unusable",
