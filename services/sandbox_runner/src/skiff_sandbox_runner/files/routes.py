@@ -58,11 +58,13 @@ FILE_BYTES = {
         generate_examples=False,
     )
 }
+# Served as plain bytes (a `<name>.tar.gz` attachment): generated clients read
+# application/octet-stream as bytes, and would drop an application/gzip answer.
 ARCHIVE = {
     200: ResponseSpec(
         bytes,
-        description="The directory as a .tar.gz",
-        media_type="application/gzip",
+        description="The directory as a .tar.gz (`Content-Disposition` names it)",
+        media_type="application/octet-stream",
         generate_examples=False,
     )
 }
@@ -202,7 +204,7 @@ class FilesController(Controller):
         name = parts[-1] if parts else "workspace"
         return Stream(
             chunks,
-            media_type="application/gzip",
+            media_type="application/octet-stream",
             headers={"content-disposition": _attachment(f"{name}.tar.gz")},
         )
 
