@@ -9,6 +9,7 @@ never the Docker socket.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,26 @@ def container_config(
     }
 
 
+# The agent's script is mounted from a copy beside the agents' sockets, not from the package:
+# a runner in a container shares only its workspace root with the engine's host (deploy.md).
+AGENT_SCRIPT_COPY = ".sandbox_agent.py"
+
+
+def install_agent_script(agent_root: Path) -> None:
+    """Put the current agent script at `agent_root/AGENT_SCRIPT_COPY` unless it is there."""
+    code = Path(__file__).with_name("sandbox_agent.py").read_bytes()
+    target = agent_root / AGENT_SCRIPT_COPY
+    if target.is_file() and target.read_bytes() == code:
+        return
+    temporary = target.with_name(f"{AGENT_SCRIPT_COPY}.{os.getpid()}.tmp")
+    temporary.write_bytes(code)
+    temporary.chmod(0o644)
+    temporary.replace(target)
+
+
 def _agent_mounts(agent_directory: Path) -> list[dict[str, Any]]:
     """The agent's script (read-only) and its socket's directory (this sandbox's own)."""
-    script = Path(__file__).with_name("sandbox_agent.py")
+    script = agent_directory.parent / AGENT_SCRIPT_COPY
     return [
         {"Type": "bind", "Source": str(script), "Target": AGENT_SCRIPT, "ReadOnly": True},
         {
