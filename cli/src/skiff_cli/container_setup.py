@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from collections.abc import Mapping
@@ -62,6 +63,14 @@ def container_settings() -> ContainerSettings:
     return load_settings(ContainerSettings)
 
 
+def read_secrets(settings: ContainerSettings) -> Secrets | None:
+    """The generated secrets when this container is given them (compose); else None."""
+    path = Path(settings.secrets_dir) / "secrets.json"
+    if not path.exists():
+        return None
+    return msgspec.json.decode(path.read_bytes(), type=Secrets)
+
+
 def schemas() -> list[str]:
     """Every service schema, in catalog order."""
     return [spec.schema for spec in SERVICES if spec.schema is not None]
@@ -75,7 +84,7 @@ def write_secrets(settings: ContainerSettings) -> Secrets:
         secrets = replace(secrets, postgres_password=settings.postgres_password)
         _write(directory / "secrets.json", msgspec.json.encode(secrets), settings.service_uid)
     _chown(directory / "secrets.json", settings.service_uid)
-    password = secrets.postgres_password.encode()
+    password = secrets.postgres_password.encode() + b"\n"  # `read` wants a whole line
     _write(directory / "postgres-password", password, settings.postgres_uid)
     config = stack_config(settings, admin_dsn(settings, secrets), secrets)
     for spec in SERVICES:
@@ -140,6 +149,32 @@ def stack_config(settings: ContainerSettings, dsn: str, secrets: Secrets) -> Sta
         database=settings.database,
         log_format="json",
     )
+
+
+def migrate_in_process(config: StackConfig) -> None:
+    """Every service's migrations, one after another in this process, each as its own role.
+
+    The same migrations as `python -m skiff_<name> migrate`, without five interpreters
+    importing five services at once (on a small host that is most of a compose start).
+    """
+    from skiff_kit.migrations import upgrade  # alembic is needed here only
+
+    for spec in config.services:
+        if spec.schema is None:
+            continue
+        found = importlib.util.find_spec(spec.package)
+        if found is None or found.origin is None:
+            raise StackError(f"{spec.package} is not installed in this image")
+        location = Path(found.origin).resolve().parents[2] / "migrations"
+        try:
+            upgrade(
+                database_url=config.database_url(spec.schema),
+                schema=spec.schema,
+                script_location=str(location),
+            )
+        except Exception as error:  # alembic and the driver share no base class to name
+            raise StackError(f"migrations of {spec.name} failed: {error!r}") from error
+        log.info("migrated", service=spec.name)
 
 
 async def ensure_all_streams(settings: ContainerSettings) -> None:
