@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Build the Skiff service image (docker/Dockerfile) FROM the debootstrap base (base-image.sh).
+# Build the Skiff service image (image/Dockerfile) FROM the debootstrap base (base-image.sh).
 # One image for every service: `python -m skiff_<name>` serves, `... migrate` migrates.
 # Cached by content: the image carries org.skiff.content, a hash of everything that goes into
 # it (the Dockerfile, uv.lock, the workspace's tracked and new files, the base's recipe); the
@@ -15,7 +15,7 @@ version=$(sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -n1)
 image=${SKIFF_IMAGE:-skiff:$version}
 base=${SKIFF_BASE_IMAGE:-skiff-python-base:bookworm}
 revision=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-if [ "$revision" != unknown ] && [ -n "$(git status --porcelain -- libs proto-schemas cli services docker pyproject.toml uv.lock 2>/dev/null)" ]; then
+if [ "$revision" != unknown ] && [ -n "$(git status --porcelain -- libs proto-schemas cli services image pyproject.toml uv.lock 2>/dev/null)" ]; then
     revision="$revision-dirty"
 fi
 
@@ -27,7 +27,7 @@ base_recipe=$(docker image inspect -f '{{ index .Config.Labels "org.skiff.recipe
 content=$(
     {
         echo "base $base_recipe"
-        git ls-files -z --cached --others --exclude-standard -- pyproject.toml uv.lock libs proto-schemas cli services docker .dockerignore \
+        git ls-files -z --cached --others --exclude-standard -- pyproject.toml uv.lock libs proto-schemas cli services image .dockerignore \
             | grep -zv -e '/tests/' -e '__pycache__' -e 'build-ca.crt' | sort -z | xargs -0 sha256sum
     } | sha256sum | cut -c1-16
 )
@@ -39,12 +39,12 @@ fi
 
 # The build stage reaches PyPI with the host's CA bundle (a TLS-inspecting proxy needs it).
 ca=${SKIFF_BUILD_CA_FILE:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
-if [ -f "$ca" ]; then cp "$ca" docker/build-ca.crt; else : >docker/build-ca.crt; fi
+if [ -f "$ca" ]; then cp "$ca" image/build-ca.crt; else : >image/build-ca.crt; fi
 previous=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 say "building $image (content $content, revision $revision) from $base"
 # --network host: the build stage fetches uv and the locked wheels from PyPI, and the engine
 # here has no default bridge (scripts/docker-engine.sh).
-docker build --network host -f docker/Dockerfile \
+docker build --network host -f image/Dockerfile \
     --build-arg "BASE=$base" --build-arg "VERSION=$version" \
     --build-arg "REVISION=$revision" --build-arg "CONTENT=$content" \
     -t "$image" . >/tmp/skiff-service-image.log 2>&1 || {
