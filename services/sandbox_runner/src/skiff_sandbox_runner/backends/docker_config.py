@@ -10,6 +10,7 @@ never the Docker socket.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -119,10 +120,12 @@ def install_agent_script(agent_root: Path) -> None:
     target = agent_root / AGENT_SCRIPT_COPY
     if target.is_file() and target.read_bytes() == code:
         return
-    temporary = target.with_name(f"{AGENT_SCRIPT_COPY}.{os.getpid()}.tmp")
-    temporary.write_bytes(code)
-    temporary.chmod(0o644)
-    temporary.replace(target)
+    # A file of its own for each writer: sandboxes start on several threads at once.
+    descriptor, temporary = tempfile.mkstemp(prefix=f"{AGENT_SCRIPT_COPY}.", dir=agent_root)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(code)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, target)
 
 
 def _agent_mounts(agent_directory: Path) -> list[dict[str, Any]]:
