@@ -330,3 +330,10 @@ def test_cloudnativepg_cluster_uses_known_fields_only() -> None:
         c for c in of_kind("prod", "ConfigMap") if "SKIFF_POSTGRES_HOST" in c["data"]
     )
     assert config["data"]["SKIFF_POSTGRES_HOST"] == f"{cluster['metadata']['name']}-rw"
+
+
+def test_prod_bootstrap_uses_the_cloudnativepg_superuser() -> None:
+    (job,) = of_kind("prod", "Job")
+    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    for name, key in (("SKIFF_POSTGRES_USER", "username"), ("SKIFF_POSTGRES_PASSWORD", "password")):
+        assert env[name]["valueFrom"]["secretKeyRef"] == {"name": "skiff-pg-superuser", "key": key}
