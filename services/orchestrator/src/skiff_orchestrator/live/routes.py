@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Literal
 
+import msgspec
 from litestar import Controller, get
 from litestar.openapi import ResponseSpec
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -41,9 +43,17 @@ def _messages(
     return generate()
 
 
+class StreamEvent(msgspec.Struct, kw_only=True):
+    """One server-sent event: `data` is JSON (docs/sandboxes.md, "Tasks and live output")."""
+
+    event: Literal["output", "status", "heartbeat", "end"]
+    data: str
+    id: str | None = None  # the LIVE sequence; `Last-Event-ID: <id>` resumes after it
+
+
 EVENT_STREAM = {
     200: ResponseSpec(
-        str,
+        StreamEvent,
         description="Server-sent events (`id:` is the LIVE sequence; `Last-Event-ID` resumes)",
         media_type="text/event-stream",
         generate_examples=False,
