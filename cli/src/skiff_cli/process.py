@@ -20,6 +20,12 @@ class RestartPolicy:
     max_delay: float = 30.0
     stable_after: float = 60.0  # a process that ran this long starts again at `initial_delay`
 
+    def delays(self, planned: float | None, *, ran_for: float) -> tuple[float, float]:
+        """(the delay before this restart, the one planned for the next) after an exit."""
+        stable = ran_for >= self.stable_after
+        delay = self.initial_delay if stable or planned is None else planned
+        return delay, min(delay * 2, self.max_delay)
+
 
 @dataclass(frozen=True)
 class ProcessHandle:
@@ -116,9 +122,8 @@ class ManagedProcess:
         self.popen, self.exit_code = None, code
         if not policy.enabled:
             return None
-        stable = now - self.started_monotonic >= policy.stable_after
-        delay = policy.initial_delay if stable or self.next_delay is None else self.next_delay
-        self.next_delay = min(delay * 2, policy.max_delay)
+        ran_for = now - self.started_monotonic
+        delay, self.next_delay = policy.delays(self.next_delay, ran_for=ran_for)
         self.restart_at = now + delay
         return delay
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -12,8 +13,10 @@ from skiff_embedded.postgres import ADMIN_USER
 
 from skiff_cli.credentials import Secrets
 from skiff_cli.errors import StackError
+from skiff_cli.holders import listening_pid, postmaster_pid
 from skiff_cli.layout import Layout
 from skiff_cli.procinfo import start_marker
+from skiff_cli.server_watch import WatchedServer
 from skiff_cli.state import ServerState
 
 log = structlog.get_logger("skiff")
@@ -59,17 +62,45 @@ def start_nats(layout: Layout, *, port: int) -> EmbeddedNats:
 
 
 def server_state(
-    server: EmbeddedPostgres | EmbeddedNats, monitor_port: int | None = None
+    server: EmbeddedPostgres | EmbeddedNats,
+    monitor_port: int | None = None,
+    *,
+    pid: int | None = None,
+    started_at: float | None = None,
 ) -> ServerState | None:
-    """What state.json records of a server we started."""
-    if server.pid is None:
+    """What state.json records of a server (by default the process we started)."""
+    pid = server.pid if pid is None else pid
+    if pid is None:
         return None
     return ServerState(
-        pid=server.pid,
+        pid=pid,
         port=server.port,
-        started_at=time.time(),
-        marker=start_marker(server.pid),
+        started_at=time.time() if started_at is None else started_at,
+        marker=start_marker(pid),
         monitor_port=monitor_port,
+    )
+
+
+def watched_postgres(layout: Layout, server: EmbeddedPostgres) -> WatchedServer:
+    """PostgreSQL as the supervisor watches it: whoever serves the data folder is it."""
+    return WatchedServer(
+        "postgres",
+        server,
+        holder=lambda: postmaster_pid(layout.postgres_dir),
+        log_path=layout.postgres_dir / "server.log",
+        stop_signal=signal.SIGINT,  # PostgreSQL's fast shutdown
+    )
+
+
+def watched_nats(layout: Layout, server: EmbeddedNats) -> WatchedServer:
+    """NATS as the supervisor watches it: whichever nats-server listens on its port is it."""
+    return WatchedServer(
+        "nats",
+        server,
+        holder=lambda: listening_pid(server.port, "nats-server"),
+        log_path=layout.nats_dir / "server.log",
+        stop_signal=signal.SIGTERM,
+        stop_timeout=15.0,
     )
 
 

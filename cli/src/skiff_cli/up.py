@@ -22,7 +22,15 @@ from skiff_cli.credentials import load_or_create
 from skiff_cli.errors import AlreadyRunning, StackError
 from skiff_cli.layout import Layout
 from skiff_cli.process import RestartPolicy
-from skiff_cli.servers import check_secrets_match_data, server_state, start_nats, start_postgres
+from skiff_cli.server_watch import ServerWatch, WatchedServer
+from skiff_cli.servers import (
+    check_secrets_match_data,
+    server_state,
+    start_nats,
+    start_postgres,
+    watched_nats,
+    watched_postgres,
+)
 from skiff_cli.state import (
     State,
     new_state,
@@ -65,6 +73,8 @@ class UpSession:
         self.postgres: EmbeddedPostgres | None = None
         self.nats: EmbeddedNats | None = None
         self.stack: Stack | None = None
+        self.servers: list[WatchedServer] = []  # PostgreSQL, then NATS, once each started
+        self.watch: ServerWatch | None = None
         self._state: State | None = None
         self._state_lock = threading.Lock()
 
@@ -88,8 +98,10 @@ class UpSession:
         gateway_port = options.ports.get("gateway", service("gateway").port)
         self._save(new_state(f"http://localhost:{gateway_port}"))
         self.postgres = start_postgres(layout, secrets, port=options.pg_port)
+        self.servers.append(watched_postgres(layout, self.postgres))
         self._save(self._current(postgres=server_state(self.postgres)))
         self.nats = start_nats(layout, port=options.nats_port)
+        self.servers.append(watched_nats(layout, self.nats))
         self._save(self._current(nats=server_state(self.nats, self.nats.monitor_port)))
         config = StackConfig(
             admin_dsn=self.postgres.admin_dsn,
@@ -109,17 +121,19 @@ class UpSession:
         )
         self.stack = Stack(config, on_change=self._record)
         self.stack.start()
+        self.watch = ServerWatch(self.servers, options.restart, on_change=self._record_server)
+        self.watch.start()
 
     def stop(self) -> None:
-        """Services first (SIGTERM, then SIGKILL), then NATS, then PostgreSQL; drop state.json."""
+        """Services first (SIGTERM, then SIGKILL), then NATS, then PostgreSQL, whoever started
+        them (a copy an operator started by hand too); drop state.json."""
+        if self.watch is not None:
+            self.watch.stop()  # nothing is restarted from here on
         if self.stack is not None:
             self.stack.stop()
-        if self.nats is not None:
-            self.nats.stop()
-            log.info("nats stopped")
-        if self.postgres is not None:
-            self.postgres.stop()
-            log.info("postgres stopped")
+        for server in reversed(self.servers):
+            server.stop()
+            log.info(f"{server.name} stopped")
         with self._state_lock:
             if self._state is not None:
                 self.layout.state_path.unlink(missing_ok=True)
@@ -134,6 +148,17 @@ class UpSession:
             if self._state is not None:
                 processes = [process_state(handle) for handle in stack.processes()]
                 self._save_locked(self._current(processes=processes))
+
+    def _record_server(self, server: WatchedServer) -> None:
+        monitor_port = self.nats.monitor_port if server.server is self.nats else None
+        record = None
+        if server.pid is not None:
+            record = server_state(
+                server.server, monitor_port, pid=server.pid, started_at=server.started_at
+            )
+        with self._state_lock:
+            if self._state is not None and record is not None:
+                self._save_locked(self._current(**{server.name: record}))
 
     def _save(self, state: State) -> None:
         with self._state_lock:

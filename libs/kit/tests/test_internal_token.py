@@ -64,6 +64,18 @@ def test_expired(keypair: tuple[str, str]) -> None:
     assert "expired" in invalid_reason(verifier_for(keypair[1]), token)
 
 
+def test_expiry_is_judged_at_the_moment_the_request_arrived(keypair: tuple[str, str]) -> None:
+    verifier = verifier_for(keypair[1])
+    token = InternalTokenSigner(keypair[0], "k1", ttl_seconds=60).sign(ALICE)
+    issued = jwt.decode(token, options={"verify_signature": False})["iat"]
+    # Arrived while valid, its body read long after: still valid.
+    assert verifier.verify(token, at=issued + 30) == ALICE
+    # The same token in a request arriving after expiry (+5 s skew): a replay, refused.
+    with pytest.raises(Unauthorized) as caught:
+        verifier.verify(token, at=issued + 66)
+    assert caught.value.details["reason"] == "internal token expired"
+
+
 def test_signed_by_another_key(keypair: tuple[str, str]) -> None:
     other_private, _ = generate_keypair()
     token = InternalTokenSigner(other_private, "k1").sign(ALICE)
@@ -184,6 +196,15 @@ async def test_route_with_token_gets_the_principal(
     assert response.status_code == 200
     assert response.json()["organization_id"] == "org_1"
     assert response.json()["scopes"] == ["sessions:read", "billing:read"]
+
+
+async def test_an_expired_token_is_refused_by_a_route(
+    client: AsyncTestClient[Any], keypair: tuple[str, str]
+) -> None:
+    token = InternalTokenSigner(keypair[0], "k1", ttl_seconds=-30).sign(ALICE)
+    response = await client.get("/me", headers={INTERNAL_TOKEN_HEADER: token})
+    assert response.status_code == 401
+    assert response.json()["details"] == {"reason": "internal token expired"}
 
 
 async def test_health_routes_need_no_token(client: AsyncTestClient[Any]) -> None:

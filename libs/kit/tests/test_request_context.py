@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from litestar import Request, get
 from litestar.testing import AsyncTestClient
+from litestar.types import Receive, Scope, Send
 from skiff_kit.app import create_app
-from skiff_kit.request_context import request_id_of, sane_request_id
+from skiff_kit.request_context import RequestContextMiddleware, request_id_of, sane_request_id
 from skiff_kit.settings import ServiceSettings
 
 
@@ -65,3 +66,23 @@ def test_sane_request_id() -> None:
     assert sane_request_id("a" * 129) is None
     assert sane_request_id(None) is None
     assert sane_request_id("abc/def") is None
+
+
+async def test_an_error_outside_the_framework_is_a_500_in_the_error_shape() -> None:
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("a bug in a raw ASGI layer")
+
+    app = create_app(ServiceSettings(service_name="sample"))
+    context = app.asgi_handler
+    assert isinstance(context, RequestContextMiddleware)
+    context.app = broken  # as the gateway puts its door inside the middleware
+    async with AsyncTestClient(app) as client:
+        response = await client.get("/anything", headers={"X-Request-Id": "req-broken"})
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-broken"
+    assert response.json() == {
+        "error": "Internal server error",
+        "code": "internal_error",
+        "details": {},
+        "request_id": "req-broken",
+    }

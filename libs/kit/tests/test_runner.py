@@ -100,11 +100,31 @@ def test_a_forwarded_for_header_never_changes_the_client_address() -> None:
     assert answer.json() == {"client": "127.0.0.1"}
 
 
+def test_every_service_serves_with_the_http_limits_of_its_settings() -> None:
+    port = free_port()
+    settings = {"SKIFF_SERVICE_NAME": "sample", "SKIFF_PORT": str(port)}
+    process = start({**settings, "SKIFF_HTTP_MAX_HEADER_COUNT": "8"})
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/health", process)
+        url = f"http://127.0.0.1:{port}/greet"
+        # httpx sends host, accept, accept-encoding, connection, user-agent: 5 + 3 = 8.
+        allowed = httpx.get(url, headers={f"x-h{n}": "v" for n in range(3)})
+        refused = httpx.get(url, headers={f"x-h{n}": "v" for n in range(4)})
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert allowed.status_code == 200
+    assert refused.status_code == 431
+    assert refused.json()["code"] == "request_header_fields_too_large"
+    assert refused.json()["details"] == {"limit": "header_count", "max": 8}
+
+
 def test_bad_settings_exit_with_a_message() -> None:
-    process = start({"SKIFF_PORT": "not-a-port"})
+    process = start({"SKIFF_PORT": "not-a-port", "SKIFF_HTTP_BODY_TIMEOUT_SECONDS": "0"})
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 2
     assert "SKIFF_PORT" in stderr
+    assert "SKIFF_HTTP_BODY_TIMEOUT_SECONDS" in stderr  # a timeout must be positive
 
 
 def test_openapi_command_prints_the_document() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,6 +20,8 @@ from litestar.testing import AsyncTestClient
 from litestar.types import Message, Receive, Scope, Send
 from skiff_embedded import free_port
 from skiff_kit.internal_token import generate_keypair
+from skiff_kit.runner import server_config
+from skiff_kit.settings import ServiceSettings
 
 ACCESS_KEY_ID = "a1"
 
@@ -102,6 +105,31 @@ class Echo:
         await send({"type": "http.response.body", "body": b""})
 
 
+class WebSocketEcho:
+    """A service's WebSocket: tells what it received, then echoes; `close-4001` closes so."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        assert (await receive())["type"] == "websocket.connect"
+        await send({"type": "websocket.accept"})
+        seen = {
+            "path": scope["path"],
+            "query": scope["query_string"].decode(),
+            "headers": {k.decode(): v.decode() for k, v in scope["headers"]},
+        }
+        await send({"type": "websocket.send", "text": json.dumps(seen)})
+        while True:
+            message: Any = await receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            if message.get("text") == "close-4001":
+                await send({"type": "websocket.close", "code": 4001, "reason": "done"})
+                return
+            await send({**message, "type": "websocket.send"})
+
+
 async def _lifespan(receive: Receive, send: Send) -> None:
     while True:
         message: Message = await receive()
@@ -121,20 +149,26 @@ def forwarded_headers(echoed: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @asynccontextmanager
-async def serving(app: Any, port: int | None = None) -> AsyncIterator[str]:
-    """Serve `app` with uvicorn on `port` (or a free one) in a thread; yields its base URL."""
+async def serving(
+    app: Any, port: int | None = None, *, settings: ServiceSettings | None = None
+) -> AsyncIterator[str]:
+    """Serve `app` with uvicorn on `port` (or a free one) in a thread; yields its base URL.
+
+    Served as `skiff_kit.runner` serves every service: the guarded HTTP protocol, with the
+    limits of `settings` (a service's defaults when None).
+    """
     port = port or free_port()
     # proxy_headers=False as in production (skiff_kit.runner): the peer is the client. No
     # log config or level: uvicorn would change the process's loggers for later tests.
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        log_level=None,
-        timeout_graceful_shutdown=2,
-        proxy_headers=False,
-    )
+    options: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "log_config": None,
+        "log_level": None,
+        "timeout_graceful_shutdown": 2,
+        "proxy_headers": False,
+    }
+    config = server_config(app, settings or ServiceSettings(), **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()

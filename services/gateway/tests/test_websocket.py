@@ -7,41 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from gateway_helpers import AccessTokens, serving
-from litestar.types import Receive, Scope, Send
+from gateway_helpers import AccessTokens, WebSocketEcho, serving
 from skiff_embedded import free_port
 from skiff_gateway.app import create
 from skiff_gateway.settings import GatewaySettings
 from skiff_kit.internal_token import InternalTokenVerifier
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-
-
-class WebSocketEcho:
-    """A service's WebSocket: tells what it received, then echoes; `close-4001` closes so."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
-            return
-        assert (await receive())["type"] == "websocket.connect"
-        await send({"type": "websocket.accept"})
-        seen = {
-            "path": scope["path"],
-            "query": scope["query_string"].decode(),
-            "headers": {k.decode(): v.decode() for k, v in scope["headers"]},
-        }
-        await send({"type": "websocket.send", "text": json.dumps(seen)})
-        while True:
-            message: Any = await receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            if message.get("text") == "close-4001":
-                await send({"type": "websocket.close", "code": 4001, "reason": "done"})
-                return
-            await send({**message, "type": "websocket.send"})
 
 
 @pytest.fixture

@@ -41,6 +41,11 @@ class EmbeddedNats:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def poll(self) -> int | None:
+        """The server's exit code once the process started here has exited; None while it
+        runs or when none was started (a supervisor's way to notice a crash)."""
+        return self._process.poll() if self._process is not None else None
+
     def start(self, *, timeout: float = 20.0) -> None:
         """Start the server and wait until JetStream answers its health check."""
         if port_is_open(self.port):

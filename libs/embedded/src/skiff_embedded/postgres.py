@@ -50,6 +50,11 @@ class EmbeddedPostgres:
     def pid(self) -> int | None:
         return self._process.pid if self._process else None
 
+    def poll(self) -> int | None:
+        """The server's exit code once the process started here has exited; None while it
+        runs or when none was started (a supervisor's way to notice a crash)."""
+        return self._process.poll() if self._process is not None else None
+
     @property
     def _uid(self) -> int | None:
         return pwd.getpwnam(self._user).pw_uid if self._user else None

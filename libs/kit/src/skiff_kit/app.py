@@ -27,6 +27,7 @@ from skiff_kit.idempotency import provide_idempotency
 from skiff_kit.internal_token import InternalTokenVerifier, provide_caller, provide_principal
 from skiff_kit.json_guard import JsonGuard
 from skiff_kit.logging import configure_logging, get_logger
+from skiff_kit.openapi_errors import document_errors
 from skiff_kit.request_context import RequestContextMiddleware
 from skiff_kit.settings import ServiceSettings
 from skiff_kit.telemetry import configure_tracing, opentelemetry_plugin
@@ -145,6 +146,7 @@ def create_app(
         logging_config=None,
     )
     document_from_docstrings(app)
+    document_errors(app)
     # Outside the router and its exception handling, so 404s and 405s get a request id too;
     # hostile JSON is refused before any decoder sees it (json_guard.py).
     app.asgi_handler = RequestContextMiddleware(JsonGuard(app.asgi_handler))

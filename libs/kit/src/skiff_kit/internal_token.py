@@ -15,6 +15,7 @@ from litestar import Request
 from litestar.di import NamedDependency
 
 from skiff_kit.errors import Unauthorized
+from skiff_kit.request_context import RECEIVED_AT
 from skiff_kit.settings import ServiceSettings, SettingsError
 
 INTERNAL_TOKEN_HEADER = "x-skiff-internal-token"
@@ -117,7 +118,8 @@ class InternalTokenVerifier:
 
     def __init__(self, public_keys: Mapping[str, str]) -> None:
         self._keys = {kid: _load_public_key(pem) for kid, pem in public_keys.items()}
-        self._jwt = jwt.PyJWT(options={"require": list(_REGISTERED_CLAIMS)})
+        # `exp` is checked here against the moment the request arrived (see `verify`).
+        self._jwt = jwt.PyJWT(options={"require": list(_REGISTERED_CLAIMS), "verify_exp": False})
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings) -> InternalTokenVerifier:
@@ -133,8 +135,12 @@ class InternalTokenVerifier:
             keys = {settings.internal_key_id: _public_pem(own_key)}
         return cls(keys)
 
-    def verify(self, token: str) -> Principal:
-        """The principal in `token`; `Unauthorized(code="invalid_internal_token")` otherwise."""
+    def verify(self, token: str, *, at: float | None = None) -> Principal:
+        """The principal in `token`; `Unauthorized(code="invalid_internal_token")` otherwise.
+
+        `at` is when the request carrying it arrived (now when unknown): a token that was valid
+        then stays valid while a slow body is read, and an old token sent again is refused.
+        """
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(kid) if isinstance(kid, str) else None
@@ -148,9 +154,12 @@ class InternalTokenVerifier:
                 issuer=ISSUER,
                 leeway=_CLOCK_SKEW_SECONDS,
             )
+            expires = claims["exp"]
+            if not isinstance(expires, int | float) or isinstance(expires, bool):
+                raise _invalid("exp is not a number")
+            if expires + _CLOCK_SKEW_SECONDS <= (time.time() if at is None else at):
+                raise _invalid("internal token expired")
             return msgspec.convert(claims, Principal)
-        except jwt.ExpiredSignatureError:
-            raise _invalid("internal token expired") from None
         except (jwt.PyJWTError, msgspec.ValidationError) as error:
             raise _invalid(str(error)) from None
 
@@ -167,7 +176,7 @@ def provide_caller(request: Request[Any, Any, Any]) -> Principal:
     if not token:
         raise Unauthorized("Missing internal token", code="missing_internal_token")
     verifier: InternalTokenVerifier = request.app.state.internal_token_verifier
-    return verifier.verify(token)
+    return verifier.verify(token, at=request.scope.get("state", {}).get(RECEIVED_AT))
 
 
 def provide_principal(request: Request[Any, Any, Any]) -> Principal:

@@ -13,17 +13,23 @@ import re
 import time
 from typing import Any, cast
 
+import msgspec
 import structlog
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from skiff_kit.errors import ErrorBody
 
 REQUEST_ID_HEADER = "x-request-id"
 _HEADER_BYTES = REQUEST_ID_HEADER.encode()
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 PROBE_PATHS = frozenset({"/health", "/ready"})
+RECEIVED_AT = "received_at"  # scope["state"] key: wall-clock time the request reached the app
 
 _ACCESS_LOGGER = "skiff.access"
 _access_log = structlog.stdlib.get_logger(_ACCESS_LOGGER)
+_log_internal = structlog.stdlib.get_logger("skiff.errors")
 # The stdlib logger structlog writes through: asked first whether a line would be kept at all.
 _access_level = logging.getLogger(_ACCESS_LOGGER)
 
@@ -62,6 +68,20 @@ def request_id_of(request: ASGIConnection[Any, Any, Any, Any]) -> str:
     return request_id
 
 
+async def send_internal_error(send: Send, request_id: str) -> None:
+    """A 500 `internal_error` in the API's error shape, written as raw ASGI messages."""
+    payload = msgspec.json.encode(
+        ErrorBody("Internal server error", "internal_error", {}, request_id)
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(payload)),
+        (_HEADER_BYTES, request_id.encode()),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": payload, "more_body": False})
+
+
 def _with_request_id(message: Message, request_id: str) -> Message:
     raw = cast("dict[str, Any]", message)
     headers = [(k, v) for k, v in raw.get("headers", ()) if k.lower() != _HEADER_BYTES]
@@ -82,9 +102,12 @@ class RequestContextMiddleware:
         request_id = _incoming_request_id(scope) or new_request_id()
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        # When the head arrived: the internal token is checked against this moment, not the
+        # later one its dependency resolves at, after a slow body (skiff_kit.internal_token).
+        state[RECEIVED_AT] = time.time()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        status = 500
+        status = 0  # until the answer starts
         started = time.perf_counter()
 
         async def send_with_request_id(message: Message) -> None:
@@ -96,8 +119,16 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_request_id)
+        except Exception:
+            # Raised outside the framework's handlers (the gateway's door is raw ASGI): the
+            # error shape instead of the server's plain-text 500, where an answer can start.
+            if status or scope["type"] == ScopeType.WEBSOCKET:
+                raise
+            _log_internal.exception("unhandled_exception", path=scope.get("path", ""))
+            status = 500
+            await send_internal_error(send, request_id)
         finally:
-            self._log_access(scope, state, status, started)
+            self._log_access(scope, state, status or 500, started)
 
     @staticmethod
     def _log_access(scope: Scope, state: dict[str, Any], status: int, started: float) -> None:

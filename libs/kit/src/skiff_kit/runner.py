@@ -9,11 +9,13 @@ import socket
 import sys
 from collections.abc import Callable, Sequence
 from types import FrameType
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import uvicorn
 from litestar import Litestar
 
+from skiff_kit.http_limits import HttpLimits
+from skiff_kit.http_protocol import protocol_for
 from skiff_kit.logging import configure_logging, get_logger
 from skiff_kit.settings import ServiceSettings, SettingsError, load_settings
 
@@ -51,22 +53,26 @@ def _stopped(signum: int, frame: FrameType | None) -> NoReturn:
     raise _Stopped
 
 
-def server_config(app: Litestar) -> uvicorn.Config:
-    """How uvicorn serves a service: no access log of its own, and no proxy headers.
+def server_config(app: Any, settings: ServiceSettings, **options: Any) -> uvicorn.Config:
+    """How uvicorn serves a service: the kit's guarded HTTP protocol, no access log of its
+    own, and no proxy headers (`options` add uvicorn settings, e.g. a host and port in tests).
 
+    The protocol (`skiff_kit.http_protocol`) enforces the `SKIFF_HTTP_*` limits and timeouts on
+    every service, the gateway's public edge and, as a second line, the services behind it.
     `proxy_headers=False`: uvicorn would otherwise take the client address from
     `X-Forwarded-For` whenever the peer is local, letting any local caller choose its address;
     the gateway decides which proxies to believe (`SKIFF_TRUSTED_PROXIES`).
     """
-    return uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        lifespan="on",
-        server_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-    )
+    defaults: dict[str, Any] = {
+        "http": protocol_for(HttpLimits.from_settings(settings)),
+        "log_config": None,
+        "access_log": False,
+        "lifespan": "on",
+        "server_header": False,
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }
+    return uvicorn.Config(app, **(defaults | options))
 
 
 def serve(app: Litestar, settings: ServiceSettings) -> None:
@@ -74,7 +80,7 @@ def serve(app: Litestar, settings: ServiceSettings) -> None:
     sockets = [bind_socket(settings.host, settings.port, reuse_port=True)]
     if settings.private_port is not None:
         sockets.append(bind_socket(settings.host, settings.private_port, reuse_port=False))
-    server = uvicorn.Server(server_config(app))
+    server = uvicorn.Server(server_config(app, settings))
     addresses = [f"{s.getsockname()[0]}:{s.getsockname()[1]}" for s in sockets]
     _log.info("listening", addresses=addresses, service=settings.service_name)
     signal.signal(signal.SIGTERM, _stopped)

@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal, TypeVar
 import msgspec
 
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+Seconds = Annotated[float, msgspec.Meta(gt=0)]
 
 
 class SettingsError(ValueError):
@@ -39,6 +41,15 @@ class ServiceSettings(msgspec.Struct, kw_only=True):
     internal_public_keys: str = ""
     internal_private_key: str = ""
     internal_key_id: str = "k1"
+    # The HTTP server's own limits (skiff_kit.http_protocol, docs/operations.md). A service's
+    # sizes are twice the gateway's, so whatever the gateway admits (plus the few headers it
+    # adds) always passes the service behind it.
+    http_max_header_count: Positive = 200
+    http_max_header_bytes: Positive = 16 * 1024
+    http_max_head_bytes: Positive = 64 * 1024
+    http_header_timeout_seconds: Seconds = 20.0
+    http_body_timeout_seconds: Seconds = 30.0
+    http_idle_timeout_seconds: Seconds = 75.0
 
 
 S = TypeVar("S", bound=ServiceSettings)

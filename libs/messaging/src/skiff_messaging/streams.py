@@ -34,8 +34,8 @@ MAX_AGE_SECONDS = 7 * 24 * 3600.0
 _STREAM_NAME_IN_USE = 10058
 
 
-def stream_config(name: str) -> StreamConfig:
-    """The configuration every Skiff stream gets."""
+def stream_config(name: str, *, replicas: int = 1) -> StreamConfig:
+    """The configuration every Skiff stream gets (`replicas`: copies in a NATS cluster)."""
     return StreamConfig(
         name=name,
         subjects=[STREAMS[name]],
@@ -44,18 +44,29 @@ def stream_config(name: str) -> StreamConfig:
         discard=DiscardPolicy.OLD,
         max_age=MAX_AGE_SECONDS,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
 
 
-async def ensure_streams(js: JetStreamContext, names: Iterable[str] | None = None) -> None:
-    """Create each stream, or bring an existing one to the current configuration."""
+async def ensure_streams(
+    js: JetStreamContext, names: Iterable[str] | None = None, *, replicas: int | None = None
+) -> None:
+    """Create each stream, or bring an existing one to the current configuration.
+
+    `replicas` is set by the deployment's bootstrap (3 on a 3-node cluster); None (the
+    services) creates a stream with 1 and keeps the count of an existing one, so a service
+    never shrinks what the bootstrap set.
+    """
     for name in names if names is not None else STREAMS:
-        config = stream_config(name)
+        config = stream_config(name, replicas=replicas or 1)
         try:
             await js.add_stream(config)
         except BadRequestError as exc:
             if exc.err_code != _STREAM_NAME_IN_USE:
                 raise
+            if replicas is None:
+                existing = await js.stream_info(name)
+                config = stream_config(name, replicas=existing.config.num_replicas or 1)
             await js.update_stream(config)
             log.info("stream updated", stream=name)
 

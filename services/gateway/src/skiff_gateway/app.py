@@ -12,15 +12,16 @@ from litestar.enums import ScopeType
 from litestar.types import Receive, Scope, Send
 from nats.aio.client import Client as NATS
 from skiff_kit.app import create_app
-from skiff_kit.errors import NotFound
+from skiff_kit.errors import NotFound, Unauthorized
 from skiff_kit.internal_token import INTERNAL_TOKEN_HEADER
 from skiff_kit.request_context import REQUEST_ID_HEADER, RequestContextMiddleware
 from skiff_kit.settings import SettingsError
 from skiff_kit.telemetry import inject_trace_headers
 
-from skiff_gateway.authentication import Authenticator
+from skiff_gateway.authentication import Authenticated, Authenticator
 from skiff_gateway.client_address import ClientAddress
 from skiff_gateway.cors import Cors, parse_origins
+from skiff_gateway.directory.lookup import KeyLookup
 from skiff_gateway.directory.runtime import Directory
 from skiff_gateway.directory.usage import UsageCounting, count_usage
 from skiff_gateway.front import FrontDoor, enforce
@@ -60,7 +61,18 @@ class Door:
         self.authenticator = Authenticator.from_json(
             settings.access_token_public_keys, self.directory.view
         )
-        self.signer = FastSigner(settings.internal_private_key, settings.internal_key_id)
+        self.lookups = KeyLookup(
+            self.directory.view,
+            lambda: self.directory.nats,
+            per_second=settings.key_lookup_per_second,
+            negative_seconds=settings.key_lookup_negative_seconds,
+            timeout=settings.key_lookup_timeout_seconds,
+        )
+        self.signer = FastSigner(
+            settings.internal_private_key,
+            settings.internal_key_id,
+            ttl_seconds=settings.internal_token_ttl_seconds,
+        )
         self.timeout = settings.upstream_timeout_seconds
         self.pool = UpstreamPool(connect_timeout=settings.upstream_connect_timeout_seconds)
         # A session's file routes go to the runner that holds it (placement/).
@@ -92,7 +104,7 @@ class Door:
             raise NotFound(f"No route for {path}.", code="route_not_found")
         request_id = str(scope["state"].get("request_id", ""))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        caller = self.authenticator.authenticate(headers, path=path, request_id=request_id)
+        caller = await self._authenticate(headers, path=path, request_id=request_id)
         principal = msgspec.structs.replace(caller.principal, client_ip=self.client_address(scope))
         if principal.api_key_id is not None:  # its answer counts, even one the gateway makes
             count_usage(scope, principal.api_key_id, principal.organization_id)
@@ -131,6 +143,20 @@ class Door:
             max_body=self.max_body,
             read_timeout=self.timeout,
         )
+
+    async def _authenticate(
+        self, headers: dict[str, str], *, path: str, request_id: str
+    ) -> Authenticated:
+        """Who calls; a key the view has not heard of yet is looked up once (lookup.py)."""
+        try:
+            return self.authenticator.authenticate(headers, path=path, request_id=request_id)
+        except Unauthorized as refused:
+            if refused.code != "invalid_api_key":
+                raise
+            secret_hash = self.authenticator.presented_key_hash(headers)
+            if secret_hash is None or not await self.lookups.find(secret_hash):
+                raise
+        return self.authenticator.authenticate(headers, path=path, request_id=request_id)
 
 
 def create(settings: GatewaySettings) -> Litestar:

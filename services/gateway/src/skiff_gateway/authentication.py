@@ -186,6 +186,13 @@ class Authenticator:
                 return Authenticated(anonymous(request_id))
         return self.caller(headers, request_id=request_id)
 
+    def presented_key_hash(self, headers: Mapping[str, str]) -> str | None:
+        """The SHA-256 of the API key a request presents (None: it presents no API key)."""
+        token = headers.get("x-api-key", "").strip() or self.credentials(headers)
+        if token is None or not token.startswith(API_KEY_PREFIX):
+            return None
+        return hashlib.sha256(token.encode()).hexdigest()
+
     def caller(self, headers: Mapping[str, str], *, request_id: str) -> Authenticated:
         """The API key or user behind the request's credentials; 401 without any."""
         token = headers.get("x-api-key", "").strip() or self.credentials(headers)

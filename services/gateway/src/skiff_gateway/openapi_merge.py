@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -29,6 +30,23 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 SECURITY: list[dict[str, list[str]]] = [{name: []} for name in SECURITY_SCHEMES]
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+ERROR_REF = "#/components/schemas/ErrorBody"
+# What the gateway itself may answer on any route (docs/gateway.md, "The door").
+GATEWAY_ERRORS = {
+    408: "The request's head or body did not arrive in time",
+    414: "The request's path and query are too long",
+    429: "Too many requests (see `Retry-After` and the rate-limit headers)",
+    431: "The request's headers are too large or too many",
+    502: "The service behind the gateway answered with something unusable",
+    503: "The service behind the gateway is unavailable",
+    504: "The service behind the gateway did not answer in time",
+}
+CREDENTIAL_ERRORS = {
+    401: "No valid credentials (`code` says which: missing, invalid, expired, revoked...)",
+    403: "The credentials do not allow this (role, scope, organization)",
+}
+# Litestar names a generic `Page[SessionOut]` `Page_skiff_orchestrator...schemas.SessionOut_`.
+_GENERIC = re.compile(r"^(?P<outer>[A-Za-z0-9]+)_(?:[A-Za-z0-9_]+\.)+(?P<inner>[A-Za-z0-9]+)_$")
 
 
 def _title(service: str) -> str:
@@ -105,6 +123,49 @@ def _tag_operations(service: str, paths: dict[str, Any], operation_ids: set[str]
                 operation_ids.add(operation_id)
 
 
+def _errors_of_the_door(paths: dict[str, Any]) -> None:
+    """Add what the gateway answers itself: to every operation, and 401/403 to those that need
+    credentials (a route's own documentation of a status wins)."""
+    for item in paths.values():
+        for method in _METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            statuses = dict(GATEWAY_ERRORS)
+            if operation.get("security") != []:
+                statuses.update(CREDENTIAL_ERRORS)
+            for status, description in statuses.items():
+                responses.setdefault(
+                    str(status),
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+                    },
+                )
+            operation["responses"] = dict(sorted(responses.items()))
+
+
+def _friendly_names(document: Document) -> Document:
+    """`Page_..._SessionOut_` becomes `SessionOutPage`: names generators turn into classes."""
+    schemas = (document.get("components") or {}).get("schemas") or {}
+    refs: dict[str, str] = {}
+    for name in list(schemas):
+        match = _GENERIC.match(name)
+        if match is None:
+            continue
+        friendly = f"{match['inner']}{match['outer']}"
+        if friendly in schemas:
+            continue
+        schemas[friendly] = schemas.pop(name)
+        refs[f"#/components/schemas/{name}"] = f"#/components/schemas/{friendly}"
+    for name, schema in schemas.items():
+        if isinstance(schema, dict) and "title" in schema:
+            schema["title"] = name  # generators name classes by title: keep them unique
+    renamed: Document = _rewrite_refs(document, refs)
+    return renamed
+
+
 def merge(documents: Mapping[str, Document], *, version: str) -> Document:
     """The merged document of `documents` (service name → its OpenAPI document)."""
     renames = _renames(documents)
@@ -126,19 +187,22 @@ def merge(documents: Mapping[str, Document], *, version: str) -> Document:
             for name, definition in (items or {}).items():
                 target[renamed.get((section, name), name)] = _rewrite_refs(definition, refs)
     components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "Skiff API",
-            "version": version,
-            "description": "Every public route of Skiff, through its gateway.",
-        },
-        "servers": [{"url": "/"}],
-        "paths": dict(sorted(paths.items())),
-        "components": components,
-        "security": SECURITY,
-        "tags": [{"name": service} for service in sorted(documents)],
-    }
+    _errors_of_the_door(paths)
+    return _friendly_names(
+        {
+            "openapi": "3.1.0",
+            "info": {
+                "title": "Skiff API",
+                "version": version,
+                "description": "Every public route of Skiff, through its gateway.",
+            },
+            "servers": [{"url": "/"}],
+            "paths": dict(sorted(paths.items())),
+            "components": components,
+            "security": SECURITY,
+            "tags": [{"name": service} for service in sorted(documents)],
+        }
+    )
 
 
 class MergedOpenApi:

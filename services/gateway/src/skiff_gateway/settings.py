@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skiff_kit.settings import ServiceSettings
+from skiff_kit.settings import Positive, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings, kw_only=True):
@@ -14,6 +14,11 @@ class GatewaySettings(ServiceSettings, kw_only=True):
     access_token_public_keys: str = "{}"
     upstream_connect_timeout_seconds: float = 2.0
     upstream_timeout_seconds: float = 30.0
+    internal_token_ttl_seconds: Positive = 60  # the signed principal's lifetime
+    # The public edge is stricter than the services behind it (docs/gateway.md, HTTP limits).
+    http_max_header_count: Positive = 100
+    http_max_header_bytes: Positive = 8 * 1024
+    http_max_head_bytes: Positive = 32 * 1024
     # Routing details (docs/gateway.md): request bodies, CORS, client addresses.
     max_body_bytes: int = 100 * 1024 * 1024
     cors_allowed_origins: str = ""  # comma-separated origins, e.g. https://app.example.com
@@ -48,5 +53,9 @@ class GatewaySettings(ServiceSettings, kw_only=True):
     # The API key directory (docs/gateway.md): a NATS KV bucket every replica loads and follows.
     directory_bucket: str = "skiff_gateway_directory"
     directory_start_timeout_seconds: float = 10.0  # then serve; API keys 503 until loaded
+    # A key the view has not heard of yet is asked of identity (directory/lookup.py): bounded.
+    key_lookup_per_second: float = 20.0  # per replica; beyond it a miss is refused unasked
+    key_lookup_negative_seconds: float = 10.0  # an unknown key is not asked about again
+    key_lookup_timeout_seconds: float = 0.5
     replica_id: str = ""  # names this replica's usage reports; random when empty
     usage_report_seconds: float = 5.0

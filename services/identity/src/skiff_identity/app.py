@@ -10,6 +10,7 @@ from skiff_kit.app import create_app
 from skiff_kit.settings import SettingsError
 from skiff_messaging.service_bus import ServiceBus
 
+from skiff_identity.apikeys.lookup import KeyLookups
 from skiff_identity.apikeys.routes import ApiKeyController
 from skiff_identity.apikeys.usage import SUBSCRIPTION as USAGE_SUBSCRIPTION
 from skiff_identity.audit.routes import AuditLogController
@@ -49,6 +50,7 @@ def create(settings: IdentitySettings) -> Litestar:
     credentials = credentials_from(settings)
     security_policy = policy_from(settings)
     oauth = oauth_config_from(settings)
+    key_lookups = KeyLookups()
     bus = ServiceBus(
         name="identity",
         nats_url=settings.nats_url,
@@ -56,6 +58,7 @@ def create(settings: IdentitySettings) -> Litestar:
         database_url=settings.database_url,
         schema=settings.database_schema,
         subscriptions=[USAGE_SUBSCRIPTION],
+        responders=[key_lookups.responder()],
     )
     return create_app(
         settings,
@@ -69,7 +72,7 @@ def create(settings: IdentitySettings) -> Litestar:
             MembersController,
             InvitesController,
         ],
-        lifespan=[bus.lifespan],
+        lifespan=[key_lookups.bound, bus.lifespan],
         readiness_checks={"nats": bus.check_ready},
         dependencies={
             "credentials": Provide(lambda: credentials, sync_to_thread=False, use_cache=True),

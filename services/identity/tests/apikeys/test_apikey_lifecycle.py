@@ -103,3 +103,17 @@ async def test_every_change_is_audited_and_announced_with_a_growing_version(
     assert {(a["actor_id"], a["target_id"], a["ip"], a["request_id"]) for a in audit} == {
         (owner.principal.user_id, key_id, "203.0.113.7", "req_test")
     }
+
+
+async def test_an_expired_key_cannot_be_changed(owner: Keys, database: asyncpg.Connection) -> None:
+    key_id = (await owner.created())["api_key"]["id"]
+    await database.execute(
+        "update identity.api_keys set expires_at = now() - interval '1 minute' where id = $1",
+        key_id,
+    )
+
+    renamed = await owner.call("PATCH", f"/{key_id}", {"name": "late"})
+
+    assert_error(renamed, 409, "api_key_expired")
+    row = await database.fetchrow("select name from identity.api_keys where id = $1", key_id)
+    assert row["name"] != "late"

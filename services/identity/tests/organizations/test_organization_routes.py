@@ -160,3 +160,18 @@ async def test_the_openapi_document_lists_the_organization_routes(orgs: Orgs) ->
         "/api/v1/invites/{token}/accept",
     ):
         assert path in paths
+
+
+async def test_a_create_retried_with_its_idempotency_key_makes_one_organization(
+    orgs: Orgs,
+) -> None:
+    ada = await orgs.person("ada")
+    headers = {**orgs.headers(ada, ada.personal_org), "idempotency-key": "new-org-1"}
+
+    first = await orgs.http.post(ORGS, json={"name": "Once"}, headers=headers)
+    again = await orgs.http.post(ORGS, json={"name": "Once"}, headers=headers)
+    mine = (await orgs.call("GET", ORGS, ada, ada.personal_org)).json()["data"]
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert [o["name"] for o in mine].count("Once") == 1

@@ -129,7 +129,8 @@ async def test_the_archive_is_a_tar_gz_of_the_directory(
         assert put.status_code == 200
     archive = await runner.get(files(session, "archive"), params={"path": "proj"}, headers=headers)
     assert archive.status_code == 200
-    assert archive.headers["content-type"] == "application/gzip"
+    assert archive.headers["content-type"] == "application/octet-stream"
+    assert archive.headers["content-disposition"].endswith('.tar.gz"')
     with tarfile.open(fileobj=io.BytesIO(archive.content), mode="r:gz") as tar:
         names = sorted(tar.getnames())
         member = tar.extractfile("sub/b.txt")

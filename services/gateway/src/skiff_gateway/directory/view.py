@@ -28,6 +28,7 @@ class KeyEntry:
     secret_hash: str
     grace_secret_hash: str | None
     grace_until: float | None
+    version: int
 
 
 def entry_of(state: ApiKeyState) -> KeyEntry:
@@ -43,6 +44,7 @@ def entry_of(state: ApiKeyState) -> KeyEntry:
         secret_hash=state.secret_hash,
         grace_secret_hash=state.grace_secret_hash,
         grace_until=state.grace_until.timestamp() if state.grace_until else None,
+        version=state.version,
     )
 
 
@@ -83,6 +85,12 @@ class DirectoryView:
                     self.revoked_before[rest] = record.revoked_before.timestamp()
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             log.error("directory record skipped", key=kv_key, error=str(exc))
+
+    def offer(self, state: ApiKeyState) -> None:
+        """Take a key's state learned outside the bucket (a lookup), unless it is older."""
+        known = self.keys.get(state.key_id)
+        if known is None or known.version <= state.version:
+            self._key(state.key_id, state)
 
     def _key(self, key_id: str, state: ApiKeyState | None) -> None:
         old = self.keys.pop(key_id, None)

@@ -15,7 +15,10 @@ class ApiKey(Base):
     """One API key of an organization; only the hash of its secret is kept."""
 
     __tablename__ = "api_keys"
-    __table_args__ = (Index("ix_api_keys_org", "organization_id", "id"),)
+    __table_args__ = (
+        Index("ix_api_keys_org", "organization_id", "id"),
+        Index("ix_api_keys_grace_secret_hash", "grace_secret_hash"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organization_id: Mapped[str] = mapped_column(String(40))

@@ -12,6 +12,7 @@ from skiff_kit.db import DbSession
 from skiff_kit.errors import Conflict, NotFound
 from skiff_kit.idempotency import Idempotency, IdempotentRequest, Remembered, claim, keep_answer
 from skiff_kit.internal_token import CurrentPrincipal, Principal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
 
 from skiff_identity.apikeys import repository, scopes, service, usage
@@ -142,7 +143,7 @@ class ApiKeyController(Controller):
         now = datetime.now(UTC)
         return page_of(rows, limit=limit, to_item=lambda k: key_out(k, now), id_of=lambda k: k.id)
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=errors(409))
     async def create_key(
         self,
         data: JSONBody[CreateApiKey],
@@ -173,7 +174,7 @@ class ApiKeyController(Controller):
         """One key, masked."""
         return key_out(await _visible(db_session, principal, key_id))
 
-    @patch("/{key_id:str}")
+    @patch("/{key_id:str}", responses=errors(409))
     async def update_key(
         self,
         key_id: KeyId,
@@ -198,7 +199,7 @@ class ApiKeyController(Controller):
         """Revoke a key: unusable at once, everywhere, for good."""
         return key_out(await service.revoke(db_session, principal, key_id))
 
-    @post("/{key_id:str}/rotate", status_code=200)
+    @post("/{key_id:str}/rotate", status_code=200, responses=errors(409))
     async def rotate_key(
         self,
         key_id: KeyId,
@@ -214,7 +215,7 @@ class ApiKeyController(Controller):
         grace_hours = (data or RotateApiKey()).grace_hours
         return await _new_secret(db_session, principal, idempotency, key_id, grace_hours)
 
-    @post("/{key_id:str}/roll", status_code=200)
+    @post("/{key_id:str}/roll", status_code=200, responses=errors(409))
     async def roll_key(
         self,
         key_id: KeyId,

@@ -85,10 +85,11 @@ async def managed(session: AsyncSession, principal: Principal, key_id: str) -> A
 async def update(
     session: AsyncSession, principal: Principal, key_id: str, body: UpdateApiKey
 ) -> ApiKey:
-    """Rename, re-scope, activate or deactivate; a revoked key stays revoked."""
+    """Rename, re-scope, activate or deactivate; a revoked or expired key cannot change."""
     key = await managed(session, principal, key_id)
-    if key.revoked_at is not None:
-        raise Conflict("A revoked key cannot be changed.", code="api_key_revoked")
+    state = status_of(key, datetime.now(UTC))
+    if state in ("revoked", "expired"):
+        raise Conflict(f"This API key is {state}; it cannot be changed.", code=f"api_key_{state}")
     changes: dict[str, object] = {}
     if not isinstance(body.name, msgspec.UnsetType) and body.name != key.name:
         key.name = changes["name"] = body.name

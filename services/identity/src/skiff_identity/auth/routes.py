@@ -11,6 +11,7 @@ from skiff_kit.db import DbSession
 from skiff_kit.error_handlers import error_response
 from skiff_kit.errors import NotFound, SkiffError, Unauthorized, ValidationFailed
 from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller
+from skiff_kit.openapi_errors import errors
 
 from skiff_identity.auth import repository, service
 from skiff_identity.auth.cookies import (
@@ -24,11 +25,11 @@ from skiff_identity.auth.schemas import (
     LoginResponse,
     LogoutRequest,
     MeResponse,
-    OrganizationOut,
+    OrganizationSummary,
     RefreshRequest,
     RegisterRequest,
     RegisterResponse,
-    SessionOut,
+    TokensOut,
     UserOut,
 )
 from skiff_identity.auth.service import Credentials, IssuedSession
@@ -47,8 +48,8 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def organization_out(organization: Organization) -> OrganizationOut:
-    return OrganizationOut(
+def organization_out(organization: Organization) -> OrganizationSummary:
+    return OrganizationSummary(
         id=organization.id,
         name=organization.name,
         slug=organization.slug,
@@ -64,7 +65,7 @@ def _signed_in(
     `refresh_max_age` is given (a browser that keeps its refresh token in the cookie)."""
     body = LoginResponse(
         user=user_out(user),
-        session=SessionOut(
+        session=TokensOut(
             access_token=issued.access_token,
             refresh_token=issued.refresh_token,
             expires_in=issued.expires_in,
@@ -105,7 +106,7 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", status_code=201)
+    @post("/register", status_code=201, responses=errors(409, 429))
     async def register(
         self,
         data: JSONBody[RegisterRequest],
@@ -123,7 +124,7 @@ class AuthController(Controller):
         )
         return RegisterResponse(user=user_out(user), organization=organization_out(organization))
 
-    @post("/login")
+    @post("/login", status_code=200, responses=errors(401, 429))
     async def login(
         self,
         data: JSONBody[LoginRequest],
@@ -148,7 +149,7 @@ class AuthController(Controller):
         await login_guard.succeeded(db_session, attempt, user, caller=caller)
         return _signed_in(user, issued, secure=cookie_secure)
 
-    @post("/refresh")
+    @post("/refresh", status_code=200, responses=errors(401))
     async def refresh(
         self,
         request: Request[Any, Any, Any],

@@ -44,7 +44,7 @@ class UserOut(msgspec.Struct):
     created_at: datetime
 
 
-class OrganizationOut(msgspec.Struct):
+class OrganizationSummary(msgspec.Struct):
     id: str
     name: str
     slug: str
@@ -54,10 +54,10 @@ class OrganizationOut(msgspec.Struct):
 
 class RegisterResponse(msgspec.Struct):
     user: UserOut
-    organization: OrganizationOut
+    organization: OrganizationSummary
 
 
-class SessionOut(msgspec.Struct):
+class TokensOut(msgspec.Struct):
     access_token: str
     refresh_token: str
     expires_in: int
@@ -66,12 +66,12 @@ class SessionOut(msgspec.Struct):
 
 class LoginResponse(msgspec.Struct):
     user: UserOut
-    session: SessionOut
+    session: TokensOut
 
 
 class MeResponse(msgspec.Struct):
     user: UserOut | None
-    organization: OrganizationOut
+    organization: OrganizationSummary
     role: str
     scopes: list[str]
     via: Literal["api_key", "session"]

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from skiff_kit.db import DbSession
 from skiff_kit.errors import BadRequest
 from skiff_kit.internal_token import GatewayCaller
+from skiff_kit.openapi_errors import errors
 
 from skiff_identity.auth.cookies import refresh_cookie, session_cookie
 from skiff_identity.auth.service import Credentials
@@ -64,7 +65,7 @@ class OAuthController(Controller):
         cookie = _state_cookie(chosen, started.state, max_age=max_age, secure=cookie_secure)
         return Redirect(started.authorize_url, status_code=302, cookies=[cookie], headers=NO_STORE)
 
-    @get("/{provider:str}/callback", status_code=302)
+    @get("/{provider:str}/callback", status_code=302, responses=errors(401, 409, 502))
     async def callback(
         self,
         provider: ProviderPath,

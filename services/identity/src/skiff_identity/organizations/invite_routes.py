@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter, PathParameter
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
 
 from skiff_identity.organizations import invites, repository, roles
@@ -58,7 +59,7 @@ class InvitesController(Controller):
             rows, limit=limit, to_item=lambda row: invite_out(row, now), id_of=lambda row: row.id
         )
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=errors(409))
     async def create(
         self,
         data: JSONBody[CreateInvite],
@@ -71,7 +72,7 @@ class InvitesController(Controller):
         invite = await invites.create(db_session, acting, data, ttl=invite_ttl)
         return invite_out(invite, datetime.now(UTC))
 
-    @delete("/{invite_id:str}", status_code=204)
+    @delete("/{invite_id:str}", status_code=204, responses=errors(409))
     async def cancel(
         self,
         principal: CurrentPrincipal,
@@ -82,7 +83,7 @@ class InvitesController(Controller):
         acting = await acting_in(db_session, principal)
         await invites.cancel(db_session, acting, invite_id=invite_id)
 
-    @post("/{token:str}/accept", status_code=200)
+    @post("/{token:str}/accept", status_code=200, responses=errors(409, 410))
     async def accept(
         self,
         principal: CurrentPrincipal,

@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, Parameter, PathParameter
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
 
 from skiff_identity.models import Membership, User
@@ -49,7 +50,7 @@ class MembersController(Controller):
             rows, limit=limit, to_item=lambda row: member_out(*row), id_of=lambda row: row[1].id
         )
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=errors(404, 409))
     async def add(
         self, data: JSONBody[AddMember], principal: CurrentPrincipal, db_session: DbSession
     ) -> MemberOut:
@@ -57,7 +58,7 @@ class MembersController(Controller):
         acting = await acting_in(db_session, principal, lock=True)
         return member_out(*await members.add(db_session, acting, data))
 
-    @patch("/{user_id:str}")
+    @patch("/{user_id:str}", responses=errors(409))
     async def change_role(
         self,
         data: JSONBody[ChangeRole],
@@ -70,7 +71,7 @@ class MembersController(Controller):
         changed = await members.change_role(db_session, acting, user_id=user_id, role=data.role)
         return member_out(*changed)
 
-    @delete("/{user_id:str}", status_code=204)
+    @delete("/{user_id:str}", status_code=204, responses=errors(409))
     async def remove(
         self, principal: CurrentPrincipal, db_session: DbSession, user_id: UserId
     ) -> None:

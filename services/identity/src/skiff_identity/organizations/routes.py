@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import JSONBody, Parameter
+from skiff_contracts import new_id
 from skiff_kit.db import DbSession
+from skiff_kit.errors import NotFound
+from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, Limit, Page, decode_cursor, page_of
 
 from skiff_identity.models import Organization
@@ -57,12 +61,35 @@ class OrganizationsController(Controller):
 
     @post("/", status_code=201)
     async def create(
-        self, data: JSONBody[CreateOrganization], principal: CurrentPrincipal, db_session: DbSession
+        self,
+        data: JSONBody[CreateOrganization],
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        idempotency: Idempotency,
     ) -> OrganizationOut:
-        """Create another organization; its creator is its owner."""
+        """Create another organization; its creator is its owner.
+
+        A retry with the same `Idempotency-Key` answers the organization the first one made.
+        """
         user_id = signed_in_user(principal, doing="create an organization")
+        organization_id = new_id("org")
+        remembered = await claim(
+            db_session,
+            organization_id=principal.organization_id,
+            request=idempotency,
+            resource_id=organization_id,
+        )
+        if remembered is not None:
+            existing = await db_session.get(Organization, remembered.resource_id)
+            if existing is None:
+                raise NotFound("No such organization.", code="organization_not_found")
+            return organization_out(existing, "owner")
         organization = await service.create(
-            db_session, principal=principal, user_id=user_id, name=data.name
+            db_session,
+            principal=principal,
+            user_id=user_id,
+            name=data.name,
+            organization_id=organization_id,
         )
         return organization_out(organization, "owner")
 
@@ -81,7 +108,7 @@ class OrganizationsController(Controller):
         organization = await service.rename(db_session, acting, name=data.name)
         return organization_out(organization, acting.role)
 
-    @delete("/current", status_code=204)
+    @delete("/current", status_code=204, responses=errors(409))
     async def remove(self, principal: CurrentPrincipal, db_session: DbSession) -> None:
         """Delete the organization (owners; soft; not a personal one): every member loses it."""
         acting = await acting_in(db_session, principal, lock=True)

@@ -30,12 +30,21 @@ def clean_name(name: str) -> str:
 
 
 async def create(
-    session: AsyncSession, *, principal: Principal, user_id: str, name: str
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    user_id: str,
+    name: str,
+    organization_id: str | None = None,
 ) -> Organization:
     """A new (non-personal) organization owned by its creator; announced on the bus."""
     now = datetime.now(UTC)
     organization = Organization(
-        id=new_id("org"), name=clean_name(name), slug=slug_for(name), personal=False, created_at=now
+        id=organization_id or new_id("org"),
+        name=clean_name(name),
+        slug=slug_for(name),
+        personal=False,
+        created_at=now,
     )
     session.add(organization)
     await session.flush()

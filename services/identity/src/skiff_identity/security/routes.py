@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 from skiff_kit.db import DbSession
 from skiff_kit.errors import Unauthorized
 from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller, Principal
+from skiff_kit.openapi_errors import errors
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_identity.auth.routes import user_out
@@ -45,7 +46,7 @@ class AccountSecurityController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/verify-email", status_code=200)
+    @post("/verify-email", status_code=200, responses=errors(401, 409, 429))
     async def verify_email(
         self,
         data: JSONBody[VerifyEmailRequest],
@@ -63,7 +64,7 @@ class AccountSecurityController(Controller):
 
     # Not `/verify-email/resend`: a static route nested under another static one makes
     # Litestar 2.25 answer 404 for the OAuth routes' path parameters beside it.
-    @post("/resend-verification", status_code=202)
+    @post("/resend-verification", status_code=202, responses=errors(409, 429))
     async def resend_verification(
         self,
         principal: CurrentPrincipal,
@@ -82,7 +83,7 @@ class AccountSecurityController(Controller):
         )
         return RESENT_ANSWER
 
-    @post("/forgot-password", status_code=200)
+    @post("/forgot-password", status_code=200, responses=errors(429))
     async def forgot_password(
         self,
         data: JSONBody[ForgotPasswordRequest],
@@ -99,7 +100,7 @@ class AccountSecurityController(Controller):
         await recovery.forgot(db_session, email, ttl=security_policy.reset_ttl, caller=caller)
         return FORGOT_ANSWER
 
-    @post("/reset-password", status_code=200)
+    @post("/reset-password", status_code=200, responses=errors(429))
     async def reset_password(
         self,
         data: JSONBody[ResetPasswordRequest],

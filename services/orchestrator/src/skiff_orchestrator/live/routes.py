@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Literal
 
+import msgspec
 from litestar import Controller, get
+from litestar.openapi import ResponseSpec
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
@@ -40,11 +43,29 @@ def _messages(
     return generate()
 
 
+class StreamEvent(msgspec.Struct, kw_only=True):
+    """One server-sent event: `data` is JSON (docs/sandboxes.md, "Tasks and live output")."""
+
+    event: Literal["output", "status", "heartbeat", "end"]
+    data: str
+    id: str | None = None  # the LIVE sequence; `Last-Event-ID: <id>` resumes after it
+
+
+EVENT_STREAM = {
+    200: ResponseSpec(
+        StreamEvent,
+        description="Server-sent events (`id:` is the LIVE sequence; `Last-Event-ID` resumes)",
+        media_type="text/event-stream",
+        generate_examples=False,
+    )
+}
+
+
 class TaskStreamController(Controller):
     path = "/api/v1/tasks"
     tags = ["tasks"]
 
-    @get("/{task_id:str}/stream")
+    @get("/{task_id:str}/stream", responses=EVENT_STREAM)
     async def stream(
         self,
         principal: CurrentPrincipal,
@@ -72,7 +93,7 @@ class SessionEventsController(Controller):
     path = "/api/v1/sessions"
     tags = ["sessions"]
 
-    @get("/{session_id:str}/events")
+    @get("/{session_id:str}/events", responses=EVENT_STREAM)
     async def events(
         self,
         principal: CurrentPrincipal,

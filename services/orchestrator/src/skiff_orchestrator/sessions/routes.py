@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 from skiff_contracts import new_id
 from skiff_kit.db import DbSession
 from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
 from skiff_orchestrator.access import may_read, may_write
@@ -30,13 +32,17 @@ SessionStatus = Annotated[
     ),
 ]
 METADATA_PREFIX = "metadata."
+STOP_RESPONSES = {
+    202: ResponseSpec(SessionOut, description="The session is stopping", generate_examples=False),
+    **errors(409),
+}
 
 
 class SessionsController(Controller):
     path = "/api/v1/sessions"
     tags = ["sessions"]
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=errors(402, 409, 429))
     async def create(
         self,
         principal: CurrentPrincipal,
@@ -110,7 +116,7 @@ class SessionsController(Controller):
         may_read(principal)
         return session_out(await service.get(db_session, principal.organization_id, session_id))
 
-    @delete("/{session_id:str}", status_code=200)
+    @delete("/{session_id:str}", status_code=200, responses=STOP_RESPONSES)
     async def stop(
         self,
         principal: CurrentPrincipal,
@@ -129,7 +135,7 @@ class SessionsController(Controller):
         await db_session.commit()
         return Response(session_out(session), status_code=202 if changed else 200)
 
-    @post("/{session_id:str}/keepalive", status_code=200)
+    @post("/{session_id:str}/keepalive", status_code=200, responses=errors(409))
     async def keepalive(
         self,
         principal: CurrentPrincipal,
@@ -143,7 +149,7 @@ class SessionsController(Controller):
         await service.keepalive(runtime.runners(), session)
         return session_out(session)
 
-    @post("/{session_id:str}/pause", status_code=200)
+    @post("/{session_id:str}/pause", status_code=200, responses=errors(409))
     async def pause(
         self,
         principal: CurrentPrincipal,
@@ -160,7 +166,7 @@ class SessionsController(Controller):
         await db_session.commit()
         return session_out(session)
 
-    @post("/{session_id:str}/resume", status_code=200)
+    @post("/{session_id:str}/resume", status_code=200, responses=errors(409))
     async def resume(
         self,
         principal: CurrentPrincipal,

@@ -7,6 +7,7 @@ import contextlib
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, QueryParameter
 from skiff_contracts import new_id
 from skiff_contracts.live import task_subject
@@ -14,6 +15,7 @@ from skiff_kit.db import DbSession
 from skiff_kit.errors import SkiffError
 from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,16 +27,28 @@ from skiff_orchestrator.runtime import CurrentRuntime, Runtime
 from skiff_orchestrator.sessions import service as sessions
 from skiff_orchestrator.tasks import repository, service
 from skiff_orchestrator.tasks.presenter import task_out, task_result, task_summary
-from skiff_orchestrator.tasks.schemas import CreateTask, TaskOut, TaskSummary
+from skiff_orchestrator.tasks.schemas import CreateTask, TaskOut, TaskResult, TaskSummary
 from skiff_orchestrator.tasks.validation import TaskSpec, task_spec
 from skiff_orchestrator.tasks.waiting import result_of
+
+RUN_RESPONSES = {
+    202: ResponseSpec(
+        TaskOut,
+        description="Queued (or, with `?wait=true`, still running)",
+        generate_examples=False,
+    ),
+    200: ResponseSpec(
+        TaskResult, description="With `?wait=true`: the task ended", generate_examples=False
+    ),
+    **errors(409),
+}
 
 
 class SessionTasksController(Controller):
     path = "/api/v1/sessions/{session_id:str}/tasks"
     tags = ["tasks"]
 
-    @post("/", status_code=202)
+    @post("/", status_code=202, responses=RUN_RESPONSES)
     async def run(
         self,
         principal: CurrentPrincipal,
@@ -153,7 +167,7 @@ class TasksController(Controller):
         may_read(principal)
         return task_out(await service.get(db_session, principal.organization_id, task_id))
 
-    @post("/{task_id:str}/cancel", status_code=202)
+    @post("/{task_id:str}/cancel", status_code=202, responses=errors(409))
     async def cancel(
         self,
         principal: CurrentPrincipal,

@@ -207,6 +207,7 @@ class DockerBackend:
     def _make_agent_directory(self, directory: Path) -> None:
         """The sandbox user's own directory for its agent's socket (mounted at /run/skiff)."""
         self.agent_root.mkdir(mode=0o711, exist_ok=True)
+        cfg.install_agent_script(self.agent_root)
         directory.mkdir(mode=0o700, exist_ok=True)
         with contextlib.suppress(PermissionError):  # the workspace check above says why
             os.chown(directory, self.sandbox_uid, self.sandbox_uid)

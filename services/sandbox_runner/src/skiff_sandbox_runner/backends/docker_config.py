@@ -9,6 +9,8 @@ never the Docker socket.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +109,28 @@ def container_config(
     }
 
 
+# The agent's script is mounted from a copy beside the agents' sockets, not from the package:
+# a runner in a container shares only its workspace root with the engine's host (deploy.md).
+AGENT_SCRIPT_COPY = ".sandbox_agent.py"
+
+
+def install_agent_script(agent_root: Path) -> None:
+    """Put the current agent script at `agent_root/AGENT_SCRIPT_COPY` unless it is there."""
+    code = Path(__file__).with_name("sandbox_agent.py").read_bytes()
+    target = agent_root / AGENT_SCRIPT_COPY
+    if target.is_file() and target.read_bytes() == code:
+        return
+    # A file of its own for each writer: sandboxes start on several threads at once.
+    descriptor, temporary = tempfile.mkstemp(prefix=f"{AGENT_SCRIPT_COPY}.", dir=agent_root)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(code)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, target)
+
+
 def _agent_mounts(agent_directory: Path) -> list[dict[str, Any]]:
     """The agent's script (read-only) and its socket's directory (this sandbox's own)."""
-    script = Path(__file__).with_name("sandbox_agent.py")
+    script = agent_directory.parent / AGENT_SCRIPT_COPY
     return [
         {"Type": "bind", "Source": str(script), "Target": AGENT_SCRIPT, "ReadOnly": True},
         {

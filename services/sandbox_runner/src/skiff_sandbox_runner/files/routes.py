@@ -12,10 +12,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post, put
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import PathParameter, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 
 from skiff_sandbox_runner import workspace
 from skiff_sandbox_runner.errors import PayloadTooLarge
@@ -48,6 +50,26 @@ def _attachment(name: str) -> str:
     return f'attachment; filename="{safe}"'
 
 
+FILE_BYTES = {
+    200: ResponseSpec(
+        bytes,
+        description="The file's bytes",
+        media_type="application/octet-stream",
+        generate_examples=False,
+    )
+}
+# Served as plain bytes (a `<name>.tar.gz` attachment): generated clients read
+# application/octet-stream as bytes, and would drop an application/gzip answer.
+ARCHIVE = {
+    200: ResponseSpec(
+        bytes,
+        description="The directory as a .tar.gz (`Content-Disposition` names it)",
+        media_type="application/octet-stream",
+        generate_examples=False,
+    )
+}
+
+
 class FilesController(Controller):
     path = "/api/v1/sessions/{session_id:str}"
     tags = ["files"]
@@ -73,7 +95,7 @@ class FilesController(Controller):
             entries = await workspace.list_dir(space.root, path)
         return FileListing(path=shown, data=entries, truncated=False)
 
-    @get("/files/content")
+    @get("/files/content", responses=FILE_BYTES)
     async def download(
         self,
         session_id: SessionId,
@@ -94,7 +116,12 @@ class FilesController(Controller):
             },
         )
 
-    @put("/files/content", status_code=HTTP_200_OK, request_max_body_size=None)
+    @put(
+        "/files/content",
+        status_code=HTTP_200_OK,
+        request_max_body_size=None,
+        responses=errors(413),
+    )
     async def upload(
         self,
         session_id: SessionId,
@@ -112,7 +139,12 @@ class FilesController(Controller):
         with translated():
             return await _write(space, path, _limited(request.stream(), limit), limit)
 
-    @post("/files", status_code=HTTP_201_CREATED, request_max_body_size=None)
+    @post(
+        "/files",
+        status_code=HTTP_201_CREATED,
+        request_max_body_size=None,
+        responses=errors(413),
+    )
     async def upload_many(
         self,
         session_id: SessionId,
@@ -156,7 +188,7 @@ class FilesController(Controller):
         with translated():
             await workspace.delete(space.root, path)
 
-    @get("/archive")
+    @get("/archive", responses=ARCHIVE)
     async def archive(
         self,
         session_id: SessionId,
@@ -172,7 +204,7 @@ class FilesController(Controller):
         name = parts[-1] if parts else "workspace"
         return Stream(
             chunks,
-            media_type="application/gzip",
+            media_type="application/octet-stream",
             headers={"content-disposition": _attachment(f"{name}.tar.gz")},
         )
 

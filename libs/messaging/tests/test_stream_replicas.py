@@ -1,0 +1,105 @@
+"""On a 3-node JetStream cluster: the bootstrap's replica count sticks; services never shrink it.
+
+Three nats-server processes from the wheel, clustered over loopback (as the prod overlay runs
+them in Kubernetes), started for this module only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from nats.aio.client import Client as NATS
+from skiff_embedded.nats import nats_server_bin
+from skiff_embedded.ports import free_port
+from skiff_messaging import ensure_streams
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    """Client URLs of a fresh 3-node JetStream cluster."""
+    ports = [(free_port(), free_port(), free_port()) for _ in range(3)]
+    routes = ",".join(f"nats://127.0.0.1:{cluster}" for _, cluster, _ in ports)
+    processes = []
+    for index, (client, cluster_port, monitor) in enumerate(ports):
+        store = tmp_path_factory.mktemp(f"nats{index}")
+        command = [str(nats_server_bin()), "-js", "-sd", str(store), "-a", "127.0.0.1"]
+        command += ["-p", str(client), "-m", str(monitor), "-n", f"node{index}"]
+        command += ["--cluster_name", "skiff", "--cluster", f"nats://127.0.0.1:{cluster_port}"]
+        command += ["--routes", routes]
+        log = (Path(store) / "server.log").open("wb")
+        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
+    try:
+        deadline = time.monotonic() + 30
+        for _, _, monitor in ports:
+            while not _healthy(monitor):
+                assert time.monotonic() < deadline, "the NATS cluster did not form in 30 s"
+                time.sleep(0.2)
+        yield [f"nats://127.0.0.1:{client}" for client, _, _ in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(15)
+
+
+def _healthy(monitor: int) -> bool:
+    url = f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true"
+    try:
+        with urllib.request.urlopen(url, timeout=1) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture
+async def nats(cluster: list[str]) -> AsyncIterator[NATS]:
+    client = NATS()
+    await client.connect(servers=cluster, connect_timeout=2)
+    yield client
+    await client.close()
+
+
+async def replicas(nats: NATS, name: str) -> int:
+    for _ in range(50):  # a new cluster elects its meta leader first
+        try:
+            return int((await nats.jetstream().stream_info(name)).config.num_replicas or 1)
+        except Exception:
+            await asyncio.sleep(0.2)
+    raise AssertionError(f"no stream {name}")
+
+
+async def test_bootstrap_creates_streams_with_three_replicas_and_services_keep_them(
+    nats: NATS,
+) -> None:
+    js = nats.jetstream()
+    for _ in range(50):
+        try:
+            await ensure_streams(js, ["IDENTITY", "BILLING"], replicas=3)
+            break
+        except Exception:  # no JetStream meta leader yet
+            await asyncio.sleep(0.2)
+    assert await replicas(nats, "IDENTITY") == 3
+    await ensure_streams(js, ["IDENTITY", "BILLING"])  # what every service does on start
+    assert await replicas(nats, "IDENTITY") == 3
+    assert await replicas(nats, "BILLING") == 3
+
+
+async def test_a_service_creates_a_missing_stream_with_one_and_bootstrap_scales_it(
+    nats: NATS,
+) -> None:
+    js = nats.jetstream()
+    for _ in range(50):
+        try:
+            await ensure_streams(js, ["GATEWAY"])
+            break
+        except Exception:
+            await asyncio.sleep(0.2)
+    assert await replicas(nats, "GATEWAY") == 1
+    await ensure_streams(js, ["GATEWAY"], replicas=3)
+    assert await replicas(nats, "GATEWAY") == 3
