@@ -11,11 +11,11 @@ from skiff_contracts import new_id
 from skiff_kit.db import DbSession
 from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 
 from skiff_billing.access import may_write
 from skiff_billing.checkout import service
 from skiff_billing.checkout.schemas import CheckoutIn, CheckoutOut, PortalIn, PortalOut
-from skiff_billing.openapi import WRITE, errors
 from skiff_billing.policy import Policy
 from skiff_billing.providers.registry import Providers
 from skiff_billing.settings import BillingSettings
@@ -25,7 +25,7 @@ class CheckoutController(Controller):
     path = "/api/v1/billing"
     tags = ["billing"]
 
-    @post("/checkout", status_code=201, responses=errors(*WRITE, 502, 503))
+    @post("/checkout", status_code=201, responses=errors(404, 409, 502, 503))
     async def checkout(
         self,
         principal: CurrentPrincipal,
@@ -66,7 +66,7 @@ class CheckoutController(Controller):
             now=datetime.now(UTC),
         )
 
-    @post("/portal", status_code=200, responses=errors(*WRITE, 502, 503))
+    @post("/portal", status_code=200, responses=errors(404, 409, 502, 503))
     async def portal(
         self,
         principal: CurrentPrincipal,

@@ -14,7 +14,6 @@ from skiff_billing.access import may_read
 from skiff_billing.holds import repository
 from skiff_billing.holds.schemas import HoldOut
 from skiff_billing.models import Hold
-from skiff_billing.openapi import READ, errors
 
 Status = Annotated[
     str | None,
@@ -38,7 +37,7 @@ def hold_out(hold: Hold) -> HoldOut:
     )
 
 
-@get("/api/v1/billing/holds", tags=["billing"], responses=errors(*READ))
+@get("/api/v1/billing/holds", tags=["billing"])
 async def list_holds(
     principal: CurrentPrincipal,
     db_session: DbSession,

@@ -9,6 +9,7 @@ from litestar import Controller, get
 from litestar.params import QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
 from skiff_billing import timerange
@@ -16,7 +17,6 @@ from skiff_billing.access import may_read
 from skiff_billing.ledger import repository, service
 from skiff_billing.ledger.schemas import ENTRY_TYPES, BalanceOut, TransactionOut
 from skiff_billing.models import LedgerEntry
-from skiff_billing.openapi import READ, errors
 
 EntryType = Annotated[
     str | None,
@@ -49,7 +49,7 @@ class CreditsController(Controller):
     path = "/api/v1/credits"
     tags = ["credits"]
 
-    @get("/balance", responses=errors(401, 403, 404, 429))
+    @get("/balance", responses=errors(404))
     async def balance(self, principal: CurrentPrincipal, db_session: DbSession) -> BalanceOut:
         """The organization's credits: total, reserved, available and used this month.
 
@@ -70,7 +70,7 @@ class CreditsController(Controller):
             last_topped_up=account.last_topped_up_at,
         )
 
-    @get("/transactions", responses=errors(*READ))
+    @get("/transactions")
     async def transactions(
         self,
         principal: CurrentPrincipal,

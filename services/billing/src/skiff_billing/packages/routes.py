@@ -7,13 +7,12 @@ from litestar.di import NamedDependency
 from skiff_kit.internal_token import CurrentPrincipal
 
 from skiff_billing.access import may_read
-from skiff_billing.openapi import errors
 from skiff_billing.packages.schemas import PackageList, PackageOut, Price, ProviderPrices
 from skiff_billing.policy import Policy
 from skiff_billing.providers.registry import Providers
 
 
-@get("/api/v1/billing/packages", tags=["billing"], responses=errors(401, 403, 429))
+@get("/api/v1/billing/packages", tags=["billing"])
 async def list_packages(
     principal: CurrentPrincipal,
     policy: NamedDependency[Policy],

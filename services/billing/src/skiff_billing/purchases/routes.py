@@ -13,7 +13,6 @@ from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, 
 
 from skiff_billing.access import may_read
 from skiff_billing.models import Purchase
-from skiff_billing.openapi import READ, errors
 from skiff_billing.purchases import repository
 from skiff_billing.purchases.schemas import PurchaseOut
 
@@ -50,7 +49,7 @@ class PurchasesController(Controller):
     path = "/api/v1/billing/purchases"
     tags = ["billing"]
 
-    @get("/", responses=errors(*READ))
+    @get("/")
     async def list_purchases(
         self,
         principal: CurrentPrincipal,
@@ -70,7 +69,7 @@ class PurchasesController(Controller):
         )
         return page_of(rows, limit=limit, to_item=purchase_out, id_of=lambda row: row.id)
 
-    @get("/{purchase_id:str}", responses=errors(*READ))
+    @get("/{purchase_id:str}")
     async def show(
         self,
         principal: CurrentPrincipal,

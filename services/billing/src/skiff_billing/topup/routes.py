@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 
 from skiff_billing.access import may_read, may_write
-from skiff_billing.openapi import READ, WRITE, errors
 from skiff_billing.policy import Policy
 from skiff_billing.providers.base import ProviderError, as_http
 from skiff_billing.providers.registry import Providers
@@ -24,7 +24,7 @@ class AutoTopupController(Controller):
     path = "/api/v1/billing/auto-topup"
     tags = ["billing"]
 
-    @get("/", responses=errors(*READ))
+    @get("/")
     async def read(
         self, principal: CurrentPrincipal, db_session: DbSession, policy: NamedDependency[Policy]
     ) -> AutoTopupOut:
@@ -32,7 +32,7 @@ class AutoTopupController(Controller):
         may_read(principal)
         return await settings_service.read(db_session, principal.organization_id, policy)
 
-    @put("/", responses=errors(*WRITE, 502, 503))
+    @put("/", responses=errors(409, 502, 503))
     async def change(
         self,
         principal: CurrentPrincipal,

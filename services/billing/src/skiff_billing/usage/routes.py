@@ -11,11 +11,11 @@ from litestar.params import QueryParameter
 from litestar.response import Stream
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 
 from skiff_billing import timerange
 from skiff_billing.access import may_read
 from skiff_billing.ledger import service as ledger
-from skiff_billing.openapi import READ, errors
 from skiff_billing.usage import export, service
 from skiff_billing.usage.schemas import ChartOut, MetricsOut
 
@@ -30,7 +30,7 @@ class UsageController(Controller):
     path = "/api/v1/usage"
     tags = ["usage"]
 
-    @get("/metrics", responses=errors(*READ))
+    @get("/metrics")
     async def metrics(
         self,
         principal: CurrentPrincipal,
@@ -49,7 +49,7 @@ class UsageController(Controller):
         today = datetime.now(UTC).date()
         return await service.metrics(db_session, principal.organization_id, period, today)
 
-    @get("/chart", responses=errors(*READ))
+    @get("/chart")
     async def chart(
         self,
         principal: CurrentPrincipal,
@@ -71,7 +71,7 @@ class UsageController(Controller):
                 media_type="text/csv",
                 description="The CSV: a header, then one row per ledger entry and per day's usage",
             ),
-            **errors(*READ),
+            **errors(404),
         },
     )
     async def export_csv(

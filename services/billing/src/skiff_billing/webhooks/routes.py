@@ -13,8 +13,8 @@ from litestar.di import NamedDependency
 from litestar.params import RawBody
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import GatewayCaller
+from skiff_kit.openapi_errors import errors
 
-from skiff_billing.openapi import errors
 from skiff_billing.policy import Policy
 from skiff_billing.providers.registry import Providers, not_configured
 from skiff_billing.webhooks import service, verify
@@ -27,7 +27,7 @@ class WebhookAck(msgspec.Struct):
     status: Literal["applied", "parked", "ignored", "duplicate"]
 
 
-ERRORS = errors(400, 401, 429, 503)
+ERRORS = errors(400, 401, 503)
 
 
 class ProviderWebhooksController(Controller):
