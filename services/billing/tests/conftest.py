@@ -16,10 +16,11 @@ from skiff_billing.settings import BillingSettings
 from skiff_messaging.streams import ensure_streams
 from skiff_testing.schema_fixtures import schema_fixtures
 from skiff_testing.services import GatewaySigner
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from payments_support import Providers, serving
+from payments_support import Providers, Shop, serving
 
 SCHEMA = "billing"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -82,3 +83,14 @@ async def paying(
         providers.attach(test_client)
         yield test_client
         await providers.standins.settle()
+
+
+@pytest.fixture
+def shop(
+    paying: AsyncTestClient[Any],
+    providers: Providers,
+    sessions: async_sessionmaker[AsyncSession],
+    gateway_signer: GatewaySigner,
+) -> Shop:
+    """Billing paying through the stand-ins, with helpers to buy and look."""
+    return Shop(paying, providers, sessions, gateway_signer)

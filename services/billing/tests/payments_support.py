@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from billing_support import member, open_account
 from litestar.testing import AsyncTestClient
 from skiff_billing.models import Account, LedgerEntry, Purchase
 from skiff_standins import StandIns, create_app
@@ -133,3 +134,48 @@ async def purchase(sessions: async_sessionmaker[AsyncSession], purchase_id: str)
         found = await session.get(Purchase, purchase_id)
         assert found is not None
         return found
+
+
+@dataclass
+class Shop:
+    """Billing on the stand-ins as a test drives it: customers, their checkouts and balances."""
+
+    client: AsyncTestClient[Any]
+    providers: Providers
+    sessions: async_sessionmaker[AsyncSession]
+    signer: GatewaySigner
+
+    async def customer(self, bonus: int = 100) -> str:
+        """A new organization whose account billing opened with `bonus` credits."""
+        return await open_account(self.sessions, bonus=bonus)
+
+    def headers(self, org: str) -> dict[str, str]:
+        """A member of `org`, as the gateway forwards them."""
+        return self.signer.headers(member(org))
+
+    async def checkout(
+        self, org: str, body: dict[str, Any] | None = None, key: str | None = None
+    ) -> httpx.Response:
+        """POST /api/v1/billing/checkout (1,000 credits unless `body` says), with a key."""
+        headers = {**self.headers(org), **({"idempotency-key": key} if key else {})}
+        return await self.client.post(
+            "/api/v1/billing/checkout", json=body or {"package_id": "pkg_1000"}, headers=headers
+        )
+
+    async def started(self, org: str, **body: Any) -> dict[str, Any]:
+        """A checkout that must start (201): its answer."""
+        response = await self.checkout(org, body or None)
+        assert response.status_code == 201, response.text
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    async def balance(self, org: str) -> dict[str, Any]:
+        """GET /api/v1/credits/balance as a member of `org`."""
+        answer: dict[str, Any] = (
+            await self.client.get("/api/v1/credits/balance", headers=self.headers(org))
+        ).json()
+        return answer
+
+    async def settled(self) -> None:
+        """Every webhook the stand-ins sent is delivered (or given up)."""
+        await self.providers.standins.settle()

@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import Any
 
-from billing_support import member, open_account, session_usage
-from litestar.testing import AsyncTestClient
-from payments_support import Providers, press, state
+from billing_support import session_usage
+from payments_support import Shop, press, state
 from skiff_billing.ledger.usage import charge_usage
 from skiff_billing.models import AutoTopup, Purchase, TopupAttempt
 from skiff_billing.policy import Policy
 from skiff_contracts import new_id
 from skiff_contracts.events.sandbox import SessionUsage
 from skiff_testing.bus import eventually
-from skiff_testing.services import GatewaySigner
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,66 +27,51 @@ async def attempts(sessions: async_sessionmaker[AsyncSession], org: str) -> list
         return list(rows)
 
 
-async def test_concurrent_debits_start_one_top_up_which_arrives_by_webhook(
-    paying: AsyncTestClient[Any],
-    providers: Providers,
-    sessions: async_sessionmaker[AsyncSession],
-    gateway_signer: GatewaySigner,
-) -> None:
-    org = await open_account(sessions, bonus=0)
-    headers = gateway_signer.headers(member(org))
-    bought = await paying.post(
-        "/api/v1/billing/checkout", json={"credits": 1000, "save_card": True}, headers=headers
-    )
-    await press(bought.json()["url"], "pay")
-    await providers.standins.settle()
-    enabled = await paying.put(
+async def test_concurrent_debits_start_one_top_up_which_arrives_by_webhook(shop: Shop) -> None:
+    org = await shop.customer(bonus=0)
+    bought = await shop.started(org, credits=1000, save_card=True)
+    await press(bought["url"], "pay")
+    await shop.settled()
+    enabled = await shop.client.put(
         "/api/v1/billing/auto-topup",
         json={"enabled": True, "threshold_credits": 995, "package_id": "pkg_5000"},
-        headers=gateway_signer.headers(gateway_signer.user(org, new_id("usr"), role="admin")),
+        headers=shop.signer.headers(shop.signer.user(org, new_id("usr"), role="admin")),
     )
     assert enabled.status_code == 200, enabled.text
     assert enabled.json()["payment_method"] == {"brand": "visa", "last4": "4242"}
 
     # Ten sessions of one organization each charge a minute at once: 1000 → 990.
-    policy = Policy.from_settings(paying.app.state.settings)
+    policy = Policy.from_settings(shop.client.app.state.settings)
 
     async def debit(n: int) -> None:
         event = session_usage(org, f"ses_{n}", 1).payload(SessionUsage)
-        async with sessions() as session, session.begin():
+        async with shop.sessions() as session, session.begin():
             await charge_usage(session, event, policy)
 
     await asyncio.gather(*(debit(n) for n in range(10)))
 
-    [attempt] = await attempts(sessions, org)
+    [attempt] = await attempts(shop.sessions, org)
     assert attempt.status in ("pending", "succeeded")
 
     async def topped_up() -> bool:
-        return (await state(sessions, org))[0] == 990 + 5000
+        return (await state(shop.sessions, org))[0] == 990 + 5000
 
     await eventually(topped_up, within=20, what="the top-up's credits")
-    [attempt] = await attempts(sessions, org)
+    [attempt] = await attempts(shop.sessions, org)
     assert attempt.status == "succeeded"
-    async with sessions() as session:
+    async with shop.sessions() as session:
         purchase = await session.get(Purchase, attempt.purchase_id)
     assert purchase is not None
     assert (purchase.kind, purchase.status, purchase.credits) == ("auto_topup", "paid", 5000)
 
 
-async def test_the_monthly_cap_and_three_declines(
-    paying: AsyncTestClient[Any],
-    providers: Providers,
-    sessions: async_sessionmaker[AsyncSession],
-    gateway_signer: GatewaySigner,
-) -> None:
-    org = await open_account(sessions, bonus=0)
-    headers = gateway_signer.headers(member(org))
-    bought = await paying.post(
-        "/api/v1/billing/checkout", json={"credits": 1000, "save_card": True}, headers=headers
-    )
-    await press(bought.json()["url"], "pay")
-    await providers.standins.settle()
-    admin = gateway_signer.headers(gateway_signer.user(org, new_id("usr"), role="admin"))
+async def test_the_monthly_cap_and_three_declines(shop: Shop) -> None:
+    org = await shop.customer(bonus=0)
+    headers = shop.headers(org)
+    bought = await shop.started(org, credits=1000, save_card=True)
+    await press(bought["url"], "pay")
+    await shop.settled()
+    admin = shop.signer.headers(shop.signer.user(org, new_id("usr"), role="admin"))
     body = {
         "enabled": True,
         "threshold_credits": 5000,
@@ -97,43 +79,43 @@ async def test_the_monthly_cap_and_three_declines(
         "max_per_month": 2,
     }
     assert (
-        await paying.put("/api/v1/billing/auto-topup", json=body, headers=admin)
+        await shop.client.put("/api/v1/billing/auto-topup", json=body, headers=admin)
     ).status_code == 200
-    policy = Policy.from_settings(paying.app.state.settings)
+    policy = Policy.from_settings(shop.client.app.state.settings)
 
     async def debit(minute: int) -> None:
         event = session_usage(org, "ses_cap", minute).payload(SessionUsage)
-        async with sessions() as session, session.begin():
+        async with shop.sessions() as session, session.begin():
             await charge_usage(session, event, _no_cooldown(policy))
 
     for minute in range(1, 8):  # each debit finds the balance below 5000
         await debit(minute)
-        await providers.standins.settle()
+        await shop.settled()
         await asyncio.sleep(0.3)
-    counted = [a for a in await attempts(sessions, org) if a.status != "failed"]
+    counted = [a for a in await attempts(shop.sessions, org) if a.status != "failed"]
     assert len(counted) == 2  # the cap, though every debit was below the threshold
 
     # Three declines in a row disable it (next month's count is not needed: lift the cap).
-    customer = next(iter(providers.standins.stripe.customers))
-    providers.standins.stripe.declining.add(customer)
-    async with sessions() as session, session.begin():
+    customer = next(iter(shop.providers.standins.stripe.customers))
+    shop.providers.standins.stripe.declining.add(customer)
+    async with shop.sessions() as session, session.begin():
         await session.execute(
             update(AutoTopup).where(AutoTopup.organization_id == org).values(max_per_month=100)
         )
     for minute in range(8, 20):
         await debit(minute)
-        await providers.standins.settle()
+        await shop.settled()
         await asyncio.sleep(0.3)
-        shown = (await paying.get("/api/v1/billing/auto-topup", headers=headers)).json()
+        shown = (await shop.client.get("/api/v1/billing/auto-topup", headers=headers)).json()
         if shown["status"] == "disabled_after_failures":
             break
     assert shown["status"] == "disabled_after_failures"
     assert shown["consecutive_failures"] == 3
-    failed = [a for a in await attempts(sessions, org) if a.status == "failed"]
+    failed = [a for a in await attempts(shop.sessions, org) if a.status == "failed"]
     assert len(failed) == 3
-    before = len(await attempts(sessions, org))
+    before = len(await attempts(shop.sessions, org))
     await debit(30)
-    assert len(await attempts(sessions, org)) == before  # disabled: no more charges
+    assert len(await attempts(shop.sessions, org)) == before  # disabled: no more charges
 
 
 def _no_cooldown(policy: Policy) -> Policy:
