@@ -33,7 +33,8 @@ from skiff_cli.process import RestartPolicy
 from skiff_cli.supervisor import Stack
 from skiff_embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from skiff_kit.catalog import SERVICES
-from webhook import signed_in, webhook_to_balance
+from skiff_testing.signup import signed_in
+from webhook import webhook_to_balance
 
 ROUNDS = 3
 STACK = ("gateway", "identity", "billing")  # what buying and holds go through

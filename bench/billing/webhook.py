@@ -11,34 +11,13 @@ new balance (polled back to back). Baseline in the same run: that GET alone.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import time
 
 import httpx
 
-PASSWORD = "correct-horse-42"
 POLL_SECONDS = 0.001
 # Between samples: the second webhook of a payment (a no-op by then) lands before the next.
 SETTLE_SECONDS = 0.1
-
-
-async def signed_in(base_url: str) -> tuple[httpx.AsyncClient, str]:
-    """A client of a new user (their organization gets the signup credits) and its org id."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as anonymous:
-        email = f"bench-{secrets.token_hex(6)}@example.com"
-        registered = await anonymous.post(
-            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": "Bench"}
-        )
-        registered.raise_for_status()
-        login = await anonymous.post(
-            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        login.raise_for_status()
-        token = login.json()["session"]["access_token"]
-    client = httpx.AsyncClient(
-        base_url=base_url, timeout=30, headers={"authorization": f"Bearer {token}"}
-    )
-    return client, registered.json()["organization"]["id"]
 
 
 async def balance(client: httpx.AsyncClient) -> int | None:

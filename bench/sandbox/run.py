@@ -34,12 +34,12 @@ from skiff_cli.process import RestartPolicy
 from skiff_cli.supervisor import Stack
 from skiff_embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from skiff_kit.catalog import SERVICES
+from skiff_testing.signup import signed_in
 
 IMAGE = "skiff-sandbox:latest"
 WARM_MEMORY_MB = 512  # the runner's default spec: what the warm pool holds
 COLD_MEMORY_MB = 640  # any other spec starts a fresh container
 POLL_SECONDS = 0.005
-PASSWORD = "correct-horse-42"
 
 
 def stack_config(admin_dsn: str, nats_url: str, root: Path, warm_pool: int) -> StackConfig:
@@ -64,24 +64,6 @@ def stack_config(admin_dsn: str, nats_url: str, root: Path, warm_pool: int) -> S
             "SKIFF_RATELIMIT_ANONYMOUS_PER_HOUR": "1000000000",
         },
         health_timeout=120.0,
-    )
-
-
-async def signed_in(base_url: str) -> httpx.AsyncClient:
-    """A client of a new user (their organization gets the signup credits)."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as anonymous:
-        email = f"bench-{secrets.token_hex(6)}@example.com"
-        registered = await anonymous.post(
-            "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": "Bench"}
-        )
-        registered.raise_for_status()
-        login = await anonymous.post(
-            "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-        )
-        login.raise_for_status()
-        token = login.json()["session"]["access_token"]
-    return httpx.AsyncClient(
-        base_url=base_url, timeout=60, headers={"authorization": f"Bearer {token}"}
     )
 
 
@@ -187,7 +169,7 @@ async def measure(base_url: str, rounds: int, scratch: Path) -> dict[str, list[f
     results: dict[str, list[float]] = {
         k: [] for k in ("cold", "bare", "warm", "api_task", "raw_task", "api_first", "raw_first")
     }
-    client = await signed_in(base_url)
+    client, _ = await signed_in(base_url)
     docker = aiodocker.Docker()
     try:
         _, warm_up = await create_until_running(client, COLD_MEMORY_MB)  # imports, connections
