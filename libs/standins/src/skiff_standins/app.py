@@ -1,4 +1,4 @@
-"""Both stand-ins in one Litestar app: `/stripe/...`, `/polar/...`, `GET /health`."""
+"""Both stand-ins in one Litestar app: `/stripe/...`, `/polar/...`, `GET /health`, `/ready`."""
 
 from __future__ import annotations
 
@@ -56,13 +56,19 @@ async def health() -> dict[str, str]:
     return {"status": "ok", "service": "payments-standin"}
 
 
+@get("/ready", include_in_schema=False)
+async def ready() -> dict[str, str]:
+    """Ready as soon as it serves: it depends on nothing (the supervisor probes every process)."""
+    return {"status": "ready", "service": "payments-standin"}
+
+
 def create_app(standins: StandIns) -> Litestar:
     async def close() -> None:
         await standins.stripe.delivery.close()
         await standins.polar.delivery.close()
 
     return Litestar(
-        route_handlers=[stripe_routes.ROUTER, polar_routes.ROUTER, health],
+        route_handlers=[stripe_routes.ROUTER, polar_routes.ROUTER, health, ready],
         state=State({"stripe": standins.stripe, "polar": standins.polar}),
         on_shutdown=[close],
         openapi_config=None,
