@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nats
 import structlog
-from holds import Echo, round_trips
+from holds import Echo, Exchanges, in_process, round_trips
 from ledger import ORGANIZATIONS, LedgerBench, Round, commit_latency
 from skiff_cli.config import StackConfig, free_ports
 from skiff_cli.credentials import Secrets
@@ -95,15 +95,17 @@ async def postings(url: str, per_organization: int) -> tuple[list[Round], list[R
 
 
 async def buying(
-    gateway_url: str, nats_url: str, webhooks: int, holds: int
-) -> tuple[list[float], list[float], tuple[list[float], list[float], list[float]]]:
+    config: StackConfig, gateway_url: str, webhooks: int, holds: int
+) -> tuple[list[float], list[float], Exchanges]:
     client, organization_id = await signed_in(gateway_url)
-    nc = await nats.connect(nats_url, name="bench-orchestrator")
-    echo = Echo(nats_url)
+    nc = await nats.connect(config.nats_url, name="bench-orchestrator")
+    echo = Echo(config.nats_url)
+    direct, close = in_process(config.database_url("billing"))
     try:
         paid, reads = await webhook_to_balance(client, webhooks)
-        exchanges = await round_trips(nc, organization_id, holds)
+        exchanges = await round_trips(nc, organization_id, holds, direct)
     finally:
+        await close()
         echo.stop()
         await nc.close()
         await client.aclose()
@@ -124,9 +126,10 @@ def report(
     commits: list[float],
     paid: list[float],
     reads: list[float],
-    exchanges: tuple[list[float], list[float], list[float]],
+    exchanges: Exchanges,
 ) -> None:
-    holds, raw_two, raw_one = exchanges
+    holds, raw_two, raw_one = exchanges.ours, exchanges.raw_two, exchanges.raw_one
+    direct = exchanges.direct
     print(f"PostgreSQL durable=True; {ORGANIZATIONS} organizations; best of {ROUNDS} rounds")
     best_ours, best_raw = max(r.rate for r in ours), max(r.rate for r in raw)
     print(f"ledger_service     {best_ours:9.0f} postings/s  {_rounds(ours)}")
@@ -139,6 +142,10 @@ def report(
     print(
         f"reserve_capture    p50 {ms(holds, 50):7.2f} ms  p99 {ms(holds, 99):7.2f} ms"
         f"  (n={len(holds)})"
+    )
+    print(
+        f"reserve_capture_db p50 {ms(direct, 50):6.2f} ms  p99 {ms(direct, 99):7.2f} ms"
+        "  (the same two transactions through billing's service code, in-process, no NATS)"
     )
     print(f"raw_two_requests   p50 {ms(raw_two, 50):7.2f} ms  p99 {ms(raw_two, 99):7.2f} ms")
     print(f"raw_one_request    p50 {ms(raw_one, 50):7.2f} ms  p99 {ms(raw_one, 99):7.2f} ms")
@@ -189,7 +196,7 @@ def main() -> None:
             )
             with Stack(stack_config) as stack:
                 paid, reads, exchanges = asyncio.run(
-                    buying(stack.gateway_url, nats_server.url, args.webhooks, args.holds)
+                    buying(stack_config, stack.gateway_url, args.webhooks, args.holds)
                 )
         finally:
             nats_server.stop()
