@@ -32,7 +32,7 @@ class IdentitySettings(ServiceSettings, kw_only=True):
     """argon2id iterations per password hash."""
     password_memory_kib: int = 65536
     """argon2id memory per password hash, in KiB."""
-    # OAuth sign-in (see oauth/providers.py and docs/operations.md); no client id: switched off.
+    # OAuth sign-in (see oauth/providers.py); no client id: switched off.
     public_url: str = "http://localhost:8080"
     """Where users reach the gateway: base of the OAuth callback registered with each provider
     (`<url>/api/v1/auth/oauth/{github,google}/callback`) and an allowed `redirect_to` origin."""
@@ -70,7 +70,7 @@ class IdentitySettings(ServiceSettings, kw_only=True):
     """Google's token endpoint."""
     oauth_google_userinfo_url: str = "https://openidconnect.googleapis.com/v1/userinfo"
     """Google's OpenID Connect userinfo endpoint."""
-    # Account security (see security/policy.py and docs/operations.md).
+    # Account security (see security/policy.py).
     email_verification_ttl_hours: int = 24
     """Lifetime of an email-verification link, in hours."""
     password_reset_ttl_minutes: int = 60
