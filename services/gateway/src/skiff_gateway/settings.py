@@ -10,7 +10,7 @@ class GatewaySettings(ServiceSettings, kw_only=True):
 
     service_name: str = "gateway"
     """The service's name in logs, traces and probes."""
-    port: int = 8080
+    port: Port = 8080
     """The public port: the one address clients use."""
     upstreams: str = "{}"
     """JSON `{service: base URL}`, e.g. `{"identity": "http://127.0.0.1:8081", ...}`: where

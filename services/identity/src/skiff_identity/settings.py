@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skiff_kit.settings import ServiceSettings
+from skiff_kit.settings import Port, ServiceSettings
 
 
 class IdentitySettings(ServiceSettings, kw_only=True):
@@ -10,7 +10,7 @@ class IdentitySettings(ServiceSettings, kw_only=True):
 
     service_name: str = "identity"
     """The service's name in logs, traces and probes."""
-    port: int = 8081
+    port: Port = 8081
     """The port the gateway reaches identity on."""
     database_schema: str | None = "identity"
     """The PostgreSQL schema identity owns."""

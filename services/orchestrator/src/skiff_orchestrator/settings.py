@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skiff_kit.settings import ServiceSettings
+from skiff_kit.settings import Port, ServiceSettings
 
 
 class OrchestratorSettings(ServiceSettings, kw_only=True):
@@ -10,7 +10,7 @@ class OrchestratorSettings(ServiceSettings, kw_only=True):
 
     service_name: str = "orchestrator"
     """The service's name in logs, traces and probes."""
-    port: int = 8083
+    port: Port = 8083
     """The port the gateway reaches the orchestrator on."""
     database_schema: str | None = "orchestrator"
     """The PostgreSQL schema the orchestrator owns."""

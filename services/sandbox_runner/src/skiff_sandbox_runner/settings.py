@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from skiff_contracts.events.orchestrator import SandboxSpec
-from skiff_kit.settings import ServiceSettings
+from skiff_kit.settings import Port, ServiceSettings
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -23,7 +23,7 @@ class SandboxRunnerSettings(ServiceSettings, kw_only=True):
 
     service_name: str = "sandbox_runner"
     """The service's name in logs, traces and probes."""
-    port: int = 8084
+    port: Port = 8084
     """The port of the runner's file routes (the gateway reaches each runner at its own
     address)."""
     database_schema: str | None = "sandbox"
