@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skiff_kit.settings import Positive, ServiceSettings
+from skiff_kit.settings import Port, Positive, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings, kw_only=True):
