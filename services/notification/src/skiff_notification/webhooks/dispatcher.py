@@ -1,0 +1,248 @@
+"""The dispatcher: claims due messages from PostgreSQL and sends them, isolated per endpoint.
+
+Woken at once by NOTIFY (a message stored, a replay, a recovery) and by its own timer for the
+next due retry; never a slow poll. Each claim leases a few due messages per endpoint that has
+room (its concurrency cap and rate limit), so one slow or failing endpoint fills only its own
+slots. Outcomes are written in batches by one writer, which keeps up at hundreds per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+import structlog
+from skiff_messaging.aio import raise_if_cancelled
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from skiff_notification.webhooks import claims, maintenance, outcomes, repository, sender
+from skiff_notification.webhooks.clock import Clock, SystemClock
+from skiff_notification.webhooks.fanout import CHANNEL
+from skiff_notification.webhooks.limits import EndpointLimits
+from skiff_notification.webhooks.notices import Notifier
+
+log = structlog.get_logger("skiff_notification.webhooks")
+MAX_IDLE_SECONDS = 60.0  # a lost NOTIFY (a LISTEN reconnect) costs at most this
+WRITE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    endpoint_concurrency: int = 4
+    max_in_flight: int = 256
+    lease: timedelta = timedelta(seconds=60)
+    timeout_seconds: float = 15.0
+    max_bytes: int = 256 * 1024
+    disable_after: timedelta = timedelta(days=5)
+    retention: timedelta = timedelta(days=90)
+    maintenance_seconds: float = 60.0
+    scan_limit: int = 500
+
+
+class Dispatcher:
+    """Delivers webhook messages until cancelled."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        client: httpx.AsyncClient,
+        *,
+        config: DispatchConfig,
+        notifier: Notifier,
+        clock: Clock | None = None,
+        listen_dsn: str | None = None,
+    ) -> None:
+        self.sessions = session_factory
+        self.client = client
+        self.config = config
+        self.notifier = notifier
+        self.clock = clock or SystemClock()
+        self.listen_dsn = listen_dsn
+        self.limits = EndpointLimits(config.endpoint_concurrency)
+        self._wake = asyncio.Event()
+        self._chores = asyncio.Event()
+        self._results: asyncio.Queue[outcomes.Result] = asyncio.Queue()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._listener: asyncpg.Connection | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claim and send; write outcomes; do the chores; survive the database going away."""
+        self._listener = await self._listen()
+        helpers = [
+            asyncio.create_task(self._write_outcomes(), name="webhook-outcomes"),
+            asyncio.create_task(self._do_chores(), name="webhook-chores"),
+        ]
+        try:
+            await self._claim_loop()
+        finally:
+            for task in [*helpers, *self._sending]:
+                task.cancel()
+            await asyncio.gather(*helpers, *self._sending, return_exceptions=True)
+            if self._listener is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._listener.close(), 2)
+
+    async def _claim_loop(self) -> None:
+        failures = 0
+        while True:
+            raise_if_cancelled()
+            self._wake.clear()
+            if self.listen_dsn and (self._listener is None or self._listener.is_closed()):
+                self._listener = await self._listen()  # lost with its connection: listen again
+            try:
+                started, blocked = await self.claim_once()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                log.warning("webhook claim failed", error=repr(exc))
+                await self.clock.wait(min(30.0, 0.5 * 2**failures), self._wake)
+                continue
+            if started:
+                continue
+            await self.clock.wait(await self._idle_seconds(blocked), self._wake)
+
+    async def claim_once(self) -> tuple[int, bool]:
+        """Lease and start what may start now; (started, whether due work had to wait)."""
+        room_total = self.config.max_in_flight - len(self._sending)
+        if room_total <= 0:
+            return 0, True
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            due = await claims.scan(
+                session,
+                now=now,
+                busy=self.limits.busy(),
+                per_endpoint=self.config.endpoint_concurrency,
+                limit=min(self.config.scan_limit, room_total),
+            )
+            if not due:
+                return 0, False
+            targets = await claims.targets(session, {e for _, e in due}, now)
+            await claims.park(session, [e for e, t in targets.items() if not t.enabled])
+            wanted, room = [], {}
+            for message_id, endpoint_id in due:
+                target = targets.get(endpoint_id)
+                if target is None or not target.enabled:
+                    continue
+                if endpoint_id not in room:
+                    room[endpoint_id] = self.limits.room(endpoint_id, target.rate_limit_per_second)
+                if room[endpoint_id] > 0:
+                    room[endpoint_id] -= 1
+                    wanted.append(message_id)
+            taken = await claims.lease(
+                session, wanted, now=now, lease_until=now + self.config.lease
+            )
+        for claimed in taken:
+            target = targets[claimed.endpoint_id]
+            self.limits.started(target.id, target.rate_limit_per_second)
+            task = asyncio.create_task(self._send(claimed, target, self.clock.now()))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return len(taken), len(taken) < len(due)
+
+    async def _send(
+        self, claimed: claims.Claimed, target: claims.Target, started_at: datetime
+    ) -> None:
+        try:
+            outcome = await sender.attempt(
+                self.client,
+                url=target.url,
+                message_id=claimed.id,
+                body=claimed.body,
+                secrets=target.secrets,
+                timeout_seconds=self.config.timeout_seconds,
+            )
+        finally:
+            self.limits.finished(target.id)
+            self._wake.set()
+        self._results.put_nowait(outcomes.Result(claimed, outcome, started_at))
+        log.debug(
+            "webhook attempt",
+            message_id=claimed.id,
+            endpoint_id=target.id,
+            status_code=outcome.status_code,
+            error=outcome.error,
+        )
+
+    async def _idle_seconds(self, blocked: bool) -> float:
+        """Until the next due message, or until a limited endpoint has room again."""
+        if blocked:
+            room = self.limits.seconds_to_room()
+            return min(MAX_IDLE_SECONDS, room if room is not None else MAX_IDLE_SECONDS)
+        async with self.sessions() as session:
+            due = await repository.next_due(session)
+        if due is None:
+            return MAX_IDLE_SECONDS
+        return min(MAX_IDLE_SECONDS, max(0.0, (due - self.clock.now()).total_seconds()))
+
+    async def _write_outcomes(self) -> None:
+        while True:
+            batch = [await self._results.get()]
+            while not self._results.empty() and len(batch) < WRITE_BATCH:
+                batch.append(self._results.get_nowait())
+            failures = 0
+            while True:
+                try:
+                    async with self.sessions() as session, session.begin():
+                        await outcomes.apply(
+                            session,
+                            batch,
+                            now=self.clock.now(),
+                            disable_after=self.config.disable_after,
+                            notifier=self.notifier,
+                        )
+                    break
+                except Exception as exc:  # kept and written again: the lease covers the wait
+                    failures += 1
+                    log.warning("webhook outcomes not written", error=repr(exc), count=len(batch))
+                    await asyncio.sleep(min(10.0, 0.2 * 2**failures))
+            self._wake.set()
+
+    async def _do_chores(self) -> None:
+        while True:
+            try:
+                await self.chores()
+            except Exception as exc:
+                log.warning("webhook chores failed", error=repr(exc))
+            self._chores.clear()
+            await self.clock.wait(self.config.maintenance_seconds, self._chores)
+
+    async def chores(self) -> None:
+        """Recoveries, health by the clock and retention, each in its own transaction."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            recovered = await maintenance.run_recoveries(
+                session, now=now, max_bytes=self.config.max_bytes
+            )
+        if recovered:
+            self._wake.set()
+        async with self.sessions() as session, session.begin():
+            await maintenance.check_endpoints(
+                session, now=now, disable_after=self.config.disable_after, notifier=self.notifier
+            )
+        async with self.sessions() as session, session.begin():
+            await maintenance.purge(session, now=now, retention=self.config.retention)
+
+    def _notified(self, *args: object) -> None:
+        payload = args[-1] if args else ""
+        if payload == "recover":
+            self._chores.set()
+        self._wake.set()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        if not self.listen_dsn:
+            return None
+        try:
+            connection = await asyncpg.connect(self.listen_dsn)
+            await connection.add_listener(CHANNEL, self._notified)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("webhook dispatcher cannot LISTEN", error=repr(exc))
+            return None
+        return connection
