@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, cast
 
 from litestar import Controller, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
@@ -35,7 +35,7 @@ class WebhookDeliveriesController(Controller):
         self,
         principal: CurrentPrincipal,
         db_session: DbSession,
-        endpoint_id: str,
+        endpoint_id: FromPath[str],
         status: DeliveryStatus = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
@@ -59,7 +59,11 @@ class WebhookDeliveriesController(Controller):
         responses=errors(401, 403, 404, 409),
     )
     async def replay_delivery(
-        self, principal: CurrentPrincipal, db_session: DbSession, endpoint_id: str, delivery_id: str
+        self,
+        principal: CurrentPrincipal,
+        db_session: DbSession,
+        endpoint_id: FromPath[str],
+        delivery_id: FromPath[str],
     ) -> DeliveryOut:
         """Send this message again now (one attempt, logged as `manual`)."""
         may_write(principal)
@@ -73,7 +77,7 @@ class WebhookDeliveriesController(Controller):
         self,
         principal: CurrentPrincipal,
         db_session: DbSession,
-        endpoint_id: str,
+        endpoint_id: FromPath[str],
         data: JSONBody[RecoverRequest],
     ) -> RecoveryOut:
         """Send again every failed (or parked) message of `[since, until)`, at most 14 days."""
@@ -96,7 +100,7 @@ class WebhookDeliveriesController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         webhook_config: CurrentWebhookConfig,
-        endpoint_id: str,
+        endpoint_id: FromPath[str],
     ) -> DeliveryOut:
         """Send a `skiff.ping` message through the same pipeline (and address guard)."""
         may_write(principal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
@@ -60,7 +60,7 @@ class WebhookEndpointsController(Controller):
 
     @get("/{endpoint_id:str}", responses=errors(401, 403, 404))
     async def show_endpoint(
-        self, principal: CurrentPrincipal, db_session: DbSession, endpoint_id: str
+        self, principal: CurrentPrincipal, db_session: DbSession, endpoint_id: FromPath[str]
     ) -> EndpointOut:
         """One endpoint, with its status and why it was disabled."""
         may_read(principal)
@@ -72,7 +72,7 @@ class WebhookEndpointsController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         webhook_config: CurrentWebhookConfig,
-        endpoint_id: str,
+        endpoint_id: FromPath[str],
         data: JSONBody[UpdateEndpoint],
     ) -> EndpointOut:
         """Change an endpoint; `enabled: true` re-enables a disabled one."""
@@ -83,7 +83,7 @@ class WebhookEndpointsController(Controller):
 
     @delete("/{endpoint_id:str}", status_code=204, responses=errors(401, 403, 404))
     async def delete_endpoint(
-        self, principal: CurrentPrincipal, db_session: DbSession, endpoint_id: str
+        self, principal: CurrentPrincipal, db_session: DbSession, endpoint_id: FromPath[str]
     ) -> None:
         """Delete an endpoint with its messages and delivery log."""
         may_write(principal)
@@ -96,7 +96,7 @@ class WebhookEndpointsController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         webhook_config: CurrentWebhookConfig,
-        endpoint_id: str,
+        endpoint_id: FromPath[str],
     ) -> RotatedSecret:
         """A new signing secret; the old one keeps signing beside it for 24 hours."""
         may_write(principal)
