@@ -119,3 +119,40 @@ class Log:
 
 async def until(check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "it") -> None:
     await bus.eventually(check, within=within, what=what)
+
+
+async def owner_of(js: JetStreamContext, org: str, email: str = "owner@example.com") -> str:
+    """Publish what identity does when someone signs up owning `org`; their user id."""
+    from skiff_contracts.events.identity import MembershipChanged, UserRegistered
+
+    user = new_id("usr")
+    now = datetime.now(UTC)
+    registered = UserRegistered(
+        user_id=user, email=email, name="Olive Owner", organization_id=org, registered_at=now
+    )
+    for payload in (
+        registered,
+        MembershipChanged(organization_id=org, user_id=user, role="owner", changed_at=now),
+    ):
+        await bus.publish(
+            js, Envelope.wrap(payload, source="skiff/identity", subject=user, organization_id=org)
+        )
+    return user
+
+
+async def owners_known(sessions: async_sessionmaker[AsyncSession], org: str) -> bool:
+    from skiff_notification.directory.service import owners
+
+    async with sessions() as session:
+        return bool(await owners(session, org))
+
+
+async def told(sessions: async_sessionmaker[AsyncSession], kind: str) -> tuple[list[Any], list[Any]]:
+    """(in-app notifications, queued emails) of this kind."""
+    from skiff_notification.email.models import OutgoingEmail
+    from skiff_notification.models import Notification
+
+    async with sessions() as session:
+        notes = list(await session.scalars(select(Notification).where(Notification.type == kind)))
+        mails = list(await session.scalars(select(OutgoingEmail).where(OutgoingEmail.kind == kind)))
+    return notes, mails
