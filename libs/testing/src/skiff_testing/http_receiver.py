@@ -29,6 +29,7 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b"ok"
     hang: bool = False  # never answer (until the server stops)
+    delay: float = 0.0  # seconds before answering
 
 
 Answer = Callable[[Received], Reply]
@@ -88,6 +89,8 @@ class Receiver:
                     self._hung.add(waiter)
                     await waiter
                     return
+                if reply.delay:
+                    await asyncio.sleep(reply.delay)
                 writer.write(_encode(reply))
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):

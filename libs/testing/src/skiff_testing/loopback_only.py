@@ -48,7 +48,9 @@ def loopback_only() -> Iterator[list[str]]:
             refused.append(f"{host}:{port}")
             raise NonLoopbackConnect(f"tests may only connect to loopback, not {host}:{port}")
 
-    async def create_connection(self: Any, factory: Any, host: Any = None, port: Any = None, *args: Any, **kwargs: Any) -> Any:
+    async def create_connection(
+        self: Any, factory: Any, host: Any = None, port: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
         check(host, port)
         return await original_create(self, factory, host, port, *args, **kwargs)
 

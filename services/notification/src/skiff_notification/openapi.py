@@ -19,7 +19,9 @@ def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """`responses=` for these statuses, plus 400 and 429 that every route can answer."""
     wanted = sorted({400, 429, *statuses})
     return {
-        status: ResponseSpec(data_container=ErrorBody, description=_WHY[status])
+        status: ResponseSpec(
+            data_container=ErrorBody, description=_WHY[status], generate_examples=False
+        )
         for status in wanted
     }
 

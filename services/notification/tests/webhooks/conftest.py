@@ -58,7 +58,9 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 
 @pytest.fixture
-def webhook_settings(make_settings: Callable[..., NotificationSettings]) -> Callable[..., NotificationSettings]:
+def webhook_settings(
+    make_settings: Callable[..., NotificationSettings],
+) -> Callable[..., NotificationSettings]:
     def make(**overrides: Any) -> NotificationSettings:
         return make_settings(**{**ON_LOOPBACK, "webhook_lease_seconds": 30.0, **overrides})
 

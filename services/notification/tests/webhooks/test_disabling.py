@@ -40,7 +40,8 @@ async def test_410_gone_disables_the_endpoint_at_once_and_keeps_its_messages(
     notes, mails = await told(sessions, "webhook_disabled")
     assert len(notes) == 1 and len(mails) == 1 and "410 Gone" in mails[0].text_body
     replay = await org.call(
-        "POST", f"/api/v1/webhooks/{endpoint['id']}/deliveries/{(await log.messages())[0].id}/replay"
+        "POST",
+        f"/api/v1/webhooks/{endpoint['id']}/deliveries/{(await log.messages())[0].id}/replay",
     )
     assert replay.status_code == 409 and replay.json()["code"] == "endpoint_disabled"
 
@@ -73,7 +74,9 @@ async def test_a_receiver_down_for_days_is_disabled_then_recover_delivers_everyt
         for _ in range(5):
             await publish(bus_js, started(org.id), org.id)
         for attempt, step in enumerate(RETRY_DELAYS, start=1):
-            await until(lambda n=attempt: _all_reach(log, endpoint["id"], 5, n), what=f"round {attempt}")
+            await until(
+                lambda n=attempt: _all_reach(log, endpoint["id"], 5, n), what=f"round {attempt}"
+            )
             time.advance(step * 1.2 + timedelta(seconds=1))
         await until(lambda: _all_reach(log, endpoint["id"], 5, MAX_ATTEMPTS), what="last round")
         await until(lambda: _statuses(log, endpoint["id"], {"failed"}), what="all failed")
@@ -90,10 +93,14 @@ async def test_a_receiver_down_for_days_is_disabled_then_recover_delivers_everyt
         await until(lambda: _count(log, endpoint["id"], 6), what="the sixth message kept")
 
         down = False
-        enabled = await org.call("PATCH", f"/api/v1/webhooks/{endpoint['id']}", json={"enabled": True})
+        enabled = await org.call(
+            "PATCH", f"/api/v1/webhooks/{endpoint['id']}", json={"enabled": True}
+        )
         assert enabled.status_code == 200 and enabled.json()["status"] == "enabled"
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-        recovery = await org.call("POST", f"/api/v1/webhooks/{endpoint['id']}/recover", json={"since": since})
+        recovery = await org.call(
+            "POST", f"/api/v1/webhooks/{endpoint['id']}/recover", json={"since": since}
+        )
         assert recovery.status_code == 202, recovery.text
         assert recovery.json()["status"] == "running"
         await until(lambda: _statuses(log, endpoint["id"], {"succeeded"}), what="all recovered")

@@ -42,7 +42,9 @@ async def test_a_failing_receiver_gets_the_whole_schedule_then_the_owners_are_to
         endpoint = await org.endpoint(receiver.url)
         await publish(bus_js, started(org.id), org.id)
         for attempt, step in enumerate(RETRY_DELAYS, start=1):
-            await until(lambda n=attempt: attempts_reach(log, endpoint["id"], n), what=f"attempt {attempt}")
+            await until(
+                lambda n=attempt: attempts_reach(log, endpoint["id"], n), what=f"attempt {attempt}"
+            )
             (message,) = await log.messages(endpoint["id"])
             last = (await log.attempts(message.id))[-1]
             assert message.status == "pending"
@@ -50,7 +52,9 @@ async def test_a_failing_receiver_gets_the_whole_schedule_then_the_owners_are_to
             gap = message.next_attempt_at - last.at
             assert step * 0.8 <= gap <= step * 1.2, f"after attempt {attempt}: {gap} for {step}"
             time.advance(step * 1.2 + timedelta(seconds=1))
-        await until(lambda: attempts_reach(log, endpoint["id"], MAX_ATTEMPTS), what="the last attempt")
+        await until(
+            lambda: attempts_reach(log, endpoint["id"], MAX_ATTEMPTS), what="the last attempt"
+        )
         await until(lambda: _status_is(log, endpoint["id"], "failed"), what="given up")
         notes, mails = await told(sessions, "webhook_failing")
     (message,) = await log.messages(endpoint["id"])
@@ -62,7 +66,10 @@ async def test_a_failing_receiver_gets_the_whole_schedule_then_the_owners_are_to
     assert message.next_attempt_at is None
     assert [n.title for n in notes] == ["A webhook endpoint is failing"]
     assert len(mails) == 1 and mails[0].to_address == "owner@example.com"
-    assert mails[0].unsubscribe_url and "/api/v1/notifications/unsubscribe?token=" in mails[0].unsubscribe_url
+    assert (
+        mails[0].unsubscribe_url
+        and "/api/v1/notifications/unsubscribe?token=" in mails[0].unsubscribe_url
+    )
 
 
 async def _status_is(log: Log, endpoint_id: str, status: str) -> bool:
@@ -70,7 +77,11 @@ async def _status_is(log: Log, endpoint_id: str, status: str) -> bool:
 
 
 async def test_a_429_with_retry_after_waits_as_asked(
-    start_service: Callable[..., Any], org_of: OrgOf, bus_js: JetStreamContext, log: Log, receiver: Receiver
+    start_service: Callable[..., Any],
+    org_of: OrgOf,
+    bus_js: JetStreamContext,
+    log: Log,
+    receiver: Receiver,
 ) -> None:
     receiver.answer = lambda _: Reply(status=429, headers=(("retry-after", "300"),))
     async with start_service(clock=clock()) as client:
@@ -87,7 +98,11 @@ async def test_a_429_with_retry_after_waits_as_asked(
 
 
 async def test_a_timeout_waits_at_least_a_minute(
-    start_service: Callable[..., Any], org_of: OrgOf, bus_js: JetStreamContext, log: Log, receiver: Receiver
+    start_service: Callable[..., Any],
+    org_of: OrgOf,
+    bus_js: JetStreamContext,
+    log: Log,
+    receiver: Receiver,
 ) -> None:
     receiver.answer = lambda _: Reply(hang=True)
     async with start_service(clock=clock(), webhook_timeout_seconds=0.5) as client:

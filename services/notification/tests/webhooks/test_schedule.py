@@ -39,10 +39,14 @@ def test_429_and_timeouts_wait_at_least_a_minute() -> None:
 
 
 def test_retry_after_is_honoured_up_to_a_day() -> None:
-    assert next_delay(1, status_code=503, retry_after=timedelta(seconds=90)) == timedelta(seconds=90)
+    assert next_delay(1, status_code=503, retry_after=timedelta(seconds=90)) == timedelta(
+        seconds=90
+    )
     assert next_delay(1, retry_after=timedelta(days=30)) == timedelta(hours=24)
     # Never sooner than the schedule says.
-    assert next_delay(4, retry_after=timedelta(seconds=1), uniform=lambda *_: 1.0) == timedelta(hours=2)
+    assert next_delay(4, retry_after=timedelta(seconds=1), uniform=lambda *_: 1.0) == timedelta(
+        hours=2
+    )
 
 
 def test_retry_after_reads_seconds_and_dates() -> None:

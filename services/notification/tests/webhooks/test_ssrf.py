@@ -47,7 +47,15 @@ FORBIDDEN = {
     "6to4 of private": "2002:c0a8:101::1",
 }
 # How people write 127.0.0.1 to slip past a naive check.
-SPELLINGS = ["2130706433", "0x7f.1", "127.1", "0177.0.0.1", "0x7f000001", "127.0.1", "[::ffff:7f00:1]"]
+SPELLINGS = [
+    "2130706433",
+    "0x7f.1",
+    "127.1",
+    "0177.0.0.1",
+    "0x7f000001",
+    "127.0.1",
+    "[::ffff:7f00:1]",
+]
 
 
 @pytest.mark.parametrize("address", FORBIDDEN.values(), ids=list(FORBIDDEN))
@@ -55,7 +63,15 @@ def test_the_policy_refuses_each_forbidden_address(address: str) -> None:
     assert AddressPolicy().refusal(ipaddress.ip_address(address)) is not None
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946", "::ffff:93.184.216.34", "64:ff9b::5db8:d822"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "93.184.216.34",
+        "2606:2800:220:1:248:1893:25c8:1946",
+        "::ffff:93.184.216.34",
+        "64:ff9b::5db8:d822",
+    ],
+)
 def test_public_addresses_pass(address: str) -> None:
     assert AddressPolicy().refusal(ipaddress.ip_address(address)) is None
 
@@ -73,7 +89,10 @@ def test_the_operator_allow_list_opens_a_range_and_only_it() -> None:
     assert policy.refusal(ipaddress.ip_address("::ffff:10.20.3.4")) is None
     assert policy.refusal(ipaddress.ip_address("fd00::5")) is None
     assert policy.refusal(ipaddress.ip_address("10.21.0.1")) is not None
-    assert AddressPolicy.from_setting('["127.0.0.1/32"]').refusal(ipaddress.ip_address("127.0.0.1")) is None
+    assert (
+        AddressPolicy.from_setting('["127.0.0.1/32"]').refusal(ipaddress.ip_address("127.0.0.1"))
+        is None
+    )
 
 
 def stub(*answers: list[str]) -> Callable[..., Any]:
@@ -106,11 +125,17 @@ async def _attempted(log: Log, endpoint_id: str) -> bool:
 
 
 async def test_a_name_resolving_to_any_forbidden_address_is_never_connected_to(
-    start_service: Callable[..., Any], org_of: OrgOf, bus_js: JetStreamContext, log: Log, receiver: Receiver
+    start_service: Callable[..., Any],
+    org_of: OrgOf,
+    bus_js: JetStreamContext,
+    log: Log,
+    receiver: Receiver,
 ) -> None:
     resolver = stub(list(FORBIDDEN.values()))
     async with start_service(webhooks_allowed_cidrs="", resolver=resolver) as client:
-        attempt = await _sent_once(org_of(client), bus_js, log, f"http://hooks.example.com:{receiver.port}/")
+        attempt = await _sent_once(
+            org_of(client), bus_js, log, f"http://hooks.example.com:{receiver.port}/"
+        )
     assert attempt.error == "blocked_address"
     assert attempt.status_code is None
     for address in FORBIDDEN.values():
@@ -137,7 +162,9 @@ async def test_rebinding_to_loopback_on_the_next_lookup_is_refused(
         assert tripwire == [f"93.184.216.34:{receiver.port}"]
         tripwire.clear()
         (message,) = await log.messages(endpoint["id"])
-        replay = await org.call("POST", f"/api/v1/webhooks/{endpoint['id']}/deliveries/{message.id}/replay")
+        replay = await org.call(
+            "POST", f"/api/v1/webhooks/{endpoint['id']}/deliveries/{message.id}/replay"
+        )
         assert replay.status_code == 202, replay.text
         await until(lambda: _attempts_are(log, message.id, 2), what="second attempt")
     first, second = await log.attempts(message.id)
@@ -156,7 +183,9 @@ async def test_a_forbidden_literal_is_refused_when_the_endpoint_is_made(
     start_service: Callable[..., Any], org_of: OrgOf, host: str
 ) -> None:
     async with start_service(webhooks_allowed_cidrs="", resolver=stub([])) as client:
-        answer = await org_of(client).call("POST", "/api/v1/webhooks", json={"url": f"http://{host}:8080/", "events": ["*"]})
+        answer = await org_of(client).call(
+            "POST", "/api/v1/webhooks", json={"url": f"http://{host}:8080/", "events": ["*"]}
+        )
     assert answer.status_code == 400, answer.text
     assert answer.json()["code"] == "url_not_allowed"
 

@@ -69,7 +69,9 @@ class Org:
     async def call(self, method: str, path: str, **kwargs: Any) -> Any:
         return await self.client.request(method, path, headers=self.headers, **kwargs)
 
-    async def endpoint(self, url: str, events: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    async def endpoint(
+        self, url: str, events: list[str] | None = None, **extra: Any
+    ) -> dict[str, Any]:
         answer = await self.call(
             "POST", "/api/v1/webhooks", json={"url": url, "events": events or ["*"], **extra}
         )
@@ -117,7 +119,9 @@ class Log:
         return read
 
 
-async def until(check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "it") -> None:
+async def until(
+    check: Callable[[], Awaitable[bool]], *, within: float = 10.0, what: str = "it"
+) -> None:
     await bus.eventually(check, within=within, what=what)
 
 
@@ -147,7 +151,9 @@ async def owners_known(sessions: async_sessionmaker[AsyncSession], org: str) -> 
         return bool(await owners(session, org))
 
 
-async def told(sessions: async_sessionmaker[AsyncSession], kind: str) -> tuple[list[Any], list[Any]]:
+async def told(
+    sessions: async_sessionmaker[AsyncSession], kind: str
+) -> tuple[list[Any], list[Any]]:
     """(in-app notifications, queued emails) of this kind."""
     from skiff_notification.email.models import OutgoingEmail
     from skiff_notification.models import Notification
