@@ -17,7 +17,6 @@ from nats.js import JetStreamContext
 from skiff_embedded import free_port
 from skiff_notification.settings import NotificationSettings
 from skiff_testing.http_receiver import Receiver, Reply
-
 from webhook_support import Log, OrgOf, publish, started, until
 
 EVENTS = 150

@@ -10,8 +10,7 @@ from nats.js import JetStreamContext
 from skiff_notification.webhooks.schedule import MAX_ATTEMPTS, RETRY_DELAYS
 from skiff_testing.http_receiver import Receiver, Reply
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from test_retries import attempts_reach, clock
+from test_retries import clock
 from webhook_support import Log, OrgOf, owner_of, owners_known, publish, started, told, until
 
 
@@ -34,16 +33,20 @@ async def test_410_gone_disables_the_endpoint_at_once_and_keeps_its_messages(
     await until(lambda: _count(log, endpoint["id"], 2), what="the second message kept")
 
     shown = (await org.call("GET", f"/api/v1/webhooks/{endpoint['id']}")).json()
-    assert shown["status"] == "disabled" and shown["disabled_reason"] == "gone"
+    assert shown["status"] == "disabled"
+    assert shown["disabled_reason"] == "gone"
     assert [m.status for m in await log.messages(endpoint["id"])] == ["endpoint_disabled"] * 2
     assert len(receiver.received) == 1
     notes, mails = await told(sessions, "webhook_disabled")
-    assert len(notes) == 1 and len(mails) == 1 and "410 Gone" in mails[0].text_body
+    assert len(notes) == 1
+    assert len(mails) == 1
+    assert "410 Gone" in mails[0].text_body
     replay = await org.call(
         "POST",
         f"/api/v1/webhooks/{endpoint['id']}/deliveries/{(await log.messages())[0].id}/replay",
     )
-    assert replay.status_code == 409 and replay.json()["code"] == "endpoint_disabled"
+    assert replay.status_code == 409
+    assert replay.json()["code"] == "endpoint_disabled"
 
 
 async def _disabled(log: Log, endpoint_id: str) -> bool:
@@ -96,7 +99,8 @@ async def test_a_receiver_down_for_days_is_disabled_then_recover_delivers_everyt
         enabled = await org.call(
             "PATCH", f"/api/v1/webhooks/{endpoint['id']}", json={"enabled": True}
         )
-        assert enabled.status_code == 200 and enabled.json()["status"] == "enabled"
+        assert enabled.status_code == 200
+        assert enabled.json()["status"] == "enabled"
         since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
         recovery = await org.call(
             "POST", f"/api/v1/webhooks/{endpoint['id']}/recover", json={"since": since}
@@ -113,8 +117,10 @@ async def test_a_receiver_down_for_days_is_disabled_then_recover_delivers_everyt
     for message in messages[:5]:
         attempts = await log.attempts(message.id)
         assert len(attempts) == MAX_ATTEMPTS + 1
-        assert attempts[-1].trigger == "manual" and attempts[-1].status_code == 204
-    assert len(disabled_notes) == 1 and len(disabled_mails) == 1
+        assert attempts[-1].trigger == "manual"
+        assert attempts[-1].status_code == 204
+    assert len(disabled_notes) == 1
+    assert len(disabled_mails) == 1
     assert "every delivery failed for days" in disabled_mails[0].text_body
     assert len((await told(sessions, "webhook_failing"))[0]) == 1, "told once, not per message"
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from nats.js import JetStreamContext
 from skiff_testing.http_receiver import Receiver, Reply, receiving
-
 from webhook_support import Log, OrgOf, publish, started
 
 

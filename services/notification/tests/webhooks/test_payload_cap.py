@@ -10,7 +10,6 @@ from nats.js import JetStreamContext
 from skiff_contracts import new_id
 from skiff_contracts.events.sandbox import TaskCompleted
 from skiff_testing.http_receiver import Receiver
-
 from webhook_support import Log, OrgOf, publish, started, until
 
 

@@ -11,7 +11,6 @@ from skiff_notification.webhooks.clock import ManualClock
 from skiff_notification.webhooks.schedule import MAX_ATTEMPTS, RETRY_DELAYS
 from skiff_testing.http_receiver import Receiver, Reply
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from webhook_support import Log, OrgOf, owner_of, owners_known, publish, started, told, until
 
 
@@ -65,11 +64,10 @@ async def test_a_failing_receiver_gets_the_whole_schedule_then_the_owners_are_to
     assert all(a.status_code == 500 and a.response_excerpt == "database is down" for a in attempts)
     assert message.next_attempt_at is None
     assert [n.title for n in notes] == ["A webhook endpoint is failing"]
-    assert len(mails) == 1 and mails[0].to_address == "owner@example.com"
-    assert (
-        mails[0].unsubscribe_url
-        and "/api/v1/notifications/unsubscribe?token=" in mails[0].unsubscribe_url
-    )
+    assert len(mails) == 1
+    assert mails[0].to_address == "owner@example.com"
+    assert mails[0].unsubscribe_url
+    assert "/api/v1/notifications/unsubscribe?token=" in mails[0].unsubscribe_url
 
 
 async def _status_is(log: Log, endpoint_id: str, status: str) -> bool:
@@ -113,7 +111,8 @@ async def test_a_timeout_waits_at_least_a_minute(
         await until(lambda: _next_set(log, endpoint["id"]), what="the retry planned")
     (message,) = await log.messages(endpoint["id"])
     (attempt,) = await log.attempts(message.id)
-    assert attempt.error == "timeout" and attempt.status_code is None
+    assert attempt.error == "timeout"
+    assert attempt.status_code is None
     assert message.next_attempt_at is not None
     assert message.next_attempt_at - attempt.at >= timedelta(seconds=60)
 

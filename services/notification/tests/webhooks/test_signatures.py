@@ -1,4 +1,4 @@
-"""A public event reaches a subscribed endpoint signed over the exact bytes, as both libraries check."""
+"""A public event reaches its endpoint signed over the exact bytes; both libraries verify it."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import svix
 from nats.js import JetStreamContext
 from skiff_contracts import Envelope
 from skiff_testing import bus
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from skiff_testing.http_receiver import Receiver
-
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from webhook_support import Log, OrgOf, publish, started, stopped, until
 
 
@@ -71,7 +70,8 @@ async def test_a_rotated_secret_signs_beside_the_old_one(
     await publish(bus_js, started(org.id), org.id)
     (request,) = await receiver.wait_for(1)
     signatures = request.headers["webhook-signature"].split(" ")
-    assert len(signatures) == 2 and all(s.startswith("v1,") for s in signatures)
+    assert len(signatures) == 2
+    assert all(s.startswith("v1,") for s in signatures)
     for secret in (endpoint["secret"], new_secret):
         Webhook(secret).verify(request.body, request.headers)
         svix.Webhook(secret).verify(request.body, request.headers)

@@ -17,7 +17,6 @@ from nats.js import JetStreamContext
 from skiff_notification.webhooks.network import system_resolver
 from skiff_notification.webhooks.ssrf import AddressPolicy, ip_literal
 from skiff_testing.http_receiver import Receiver
-
 from webhook_support import Log, OrgOf, publish, started, until
 
 # Each target of the issue, as a resolver might answer for a harmless-looking name.
@@ -169,7 +168,8 @@ async def test_rebinding_to_loopback_on_the_next_lookup_is_refused(
         await until(lambda: _attempts_are(log, message.id, 2), what="second attempt")
     first, second = await log.attempts(message.id)
     assert first.error == "connect"
-    assert second.error == "blocked_address" and "127.0.0.1" in second.response_excerpt
+    assert second.error == "blocked_address"
+    assert "127.0.0.1" in second.response_excerpt
     assert resolver.calls == ["rebind.example.com", "rebind.example.com"]  # type: ignore[attr-defined]
     assert receiver.received == []
 
@@ -202,7 +202,8 @@ async def test_the_test_ping_goes_through_the_same_guard(
         await until(lambda: _attempted(log, endpoint["id"]), what="the ping's attempt")
     (message,) = await log.messages(endpoint["id"])
     (attempt,) = await log.attempts(message.id)
-    assert attempt.error == "blocked_address" and attempt.trigger == "manual"
+    assert attempt.error == "blocked_address"
+    assert attempt.trigger == "manual"
     assert receiver.received == []
 
 
