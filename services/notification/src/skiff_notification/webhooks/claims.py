@@ -1,54 +1,51 @@
-"""The dispatcher's claim: due messages, a few per endpoint, leased with SKIP LOCKED.
+"""The dispatcher's claim: one statement, one round trip, on the dispatcher's own connection.
 
-A claimed message stays `pending`; its `next_attempt_at` moves to the end of the lease, so a
-dispatcher that dies mid-send leaves it due again when the lease ends (at least once, the same
+It takes due messages oldest first, at most `room` per endpoint (its concurrency cap and rate
+limit left in this dispatcher), skips rows another dispatcher holds (`FOR UPDATE SKIP
+LOCKED`), and leases them: a claimed message stays `pending` with `next_attempt_at` at the end
+of the lease, so a dispatcher that dies mid-send leaves it due again (at least once, the same
 `webhook-id`), and no other replica takes it meanwhile.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from skiff_notification.webhooks.models import WebhookEndpoint
 from skiff_notification.webhooks.signing import active_secrets
 
-_SCAN = text(
-    """
-    SELECT id, endpoint_id FROM (
-        SELECT id, endpoint_id, next_attempt_at,
-               row_number() OVER (PARTITION BY endpoint_id ORDER BY next_attempt_at) AS rank
-        FROM webhook_messages
-        WHERE status = 'pending' AND next_attempt_at <= :now
-          AND NOT (endpoint_id = ANY(:busy))
-    ) due
-    WHERE rank <= :per_endpoint
+_CLAIM = """
+WITH room(endpoint_id, n) AS (
+    SELECT * FROM unnest($1::text[], $2::int[])
+),
+due AS (
+    SELECT id FROM (
+        SELECT m.id, m.next_attempt_at,
+               row_number() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at) AS rank,
+               coalesce(r.n, $3) AS room
+        FROM webhook_messages m
+        JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled
+        LEFT JOIN room r ON r.endpoint_id = m.endpoint_id
+        WHERE m.status = 'pending' AND m.next_attempt_at <= $4
+    ) ranked
+    WHERE rank <= room
     ORDER BY next_attempt_at
-    LIMIT :limit
-    """
+    LIMIT $5
+),
+picked AS (
+    SELECT m.id FROM webhook_messages m
+    WHERE m.id IN (SELECT id FROM due) AND m.status = 'pending' AND m.next_attempt_at <= $4
+    FOR UPDATE SKIP LOCKED
 )
-_LEASE = text(
-    """
-    UPDATE webhook_messages m SET next_attempt_at = :lease_until
-    FROM (
-        SELECT id FROM webhook_messages
-        WHERE id = ANY(:ids) AND status = 'pending' AND next_attempt_at <= :now
-        FOR UPDATE SKIP LOCKED
-    ) picked
-    WHERE m.id = picked.id
-    RETURNING m.id, m.endpoint_id, m.event_type, m.body, m.attempts, m.manual
-    """
-)
-_PARK = text(
-    """
-    UPDATE webhook_messages SET status = 'endpoint_disabled', next_attempt_at = NULL
-    WHERE endpoint_id = ANY(:endpoints) AND status = 'pending'
-    """
-)
+UPDATE webhook_messages m SET next_attempt_at = $6
+FROM picked, webhook_endpoints e
+WHERE m.id = picked.id AND e.id = m.endpoint_id
+RETURNING m.id, m.endpoint_id, m.event_type, m.body, m.attempts, m.manual,
+          e.url, e.secret, e.previous_secret, e.previous_secret_until, e.rate_limit_per_second
+"""
+_RELEASE = "UPDATE webhook_messages SET next_attempt_at = $2 WHERE id = ANY($1::text[])"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +56,6 @@ class Target:
     url: str
     secrets: list[str]
     rate_limit_per_second: int | None
-    enabled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,56 +68,43 @@ class Claimed:
     manual: bool
 
 
-async def scan(
-    session: AsyncSession, *, now: datetime, busy: Collection[str], per_endpoint: int, limit: int
-) -> list[tuple[str, str]]:
-    """(message id, endpoint id) of due messages, oldest first, skipping busy endpoints."""
-    rows = await session.execute(
-        _SCAN,
-        {"now": now, "busy": list(busy), "per_endpoint": per_endpoint, "limit": limit},
+async def claim(
+    connection: Any,
+    *,
+    now: datetime,
+    lease_until: datetime,
+    rooms: Mapping[str, int],
+    per_endpoint: int,
+    limit: int,
+) -> list[tuple[Claimed, Target]]:
+    """Lease what may be sent now (`rooms` overrides `per_endpoint` for known endpoints)."""
+    rows = await connection.fetch(
+        _CLAIM, list(rooms), list(rooms.values()), per_endpoint, now, limit, lease_until
     )
-    return [(row.id, row.endpoint_id) for row in rows]
-
-
-async def targets(
-    session: AsyncSession, endpoint_ids: Collection[str], now: datetime
-) -> dict[str, Target]:
-    rows = await session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.id.in_(list(endpoint_ids)))
-    )
-    return {
-        row.id: Target(
-            id=row.id,
-            url=row.url,
-            secrets=active_secrets(row.secret, row.previous_secret, row.previous_secret_until, now),
-            rate_limit_per_second=row.rate_limit_per_second,
-            enabled=row.enabled,
-        )
-        for row in rows
-    }
-
-
-async def lease(
-    session: AsyncSession, ids: list[str], *, now: datetime, lease_until: datetime
-) -> list[Claimed]:
-    """Lock and lease these messages if still due and not taken by another dispatcher."""
-    if not ids:
-        return []
-    rows = await session.execute(_LEASE, {"ids": ids, "now": now, "lease_until": lease_until})
     return [
-        Claimed(
-            id=row.id,
-            endpoint_id=row.endpoint_id,
-            event_type=row.event_type,
-            body=bytes(row.body),
-            attempts=row.attempts,
-            manual=row.manual,
+        (
+            Claimed(
+                id=row["id"],
+                endpoint_id=row["endpoint_id"],
+                event_type=row["event_type"],
+                body=bytes(row["body"]),
+                attempts=row["attempts"],
+                manual=row["manual"],
+            ),
+            Target(
+                id=row["endpoint_id"],
+                url=row["url"],
+                secrets=active_secrets(
+                    row["secret"], row["previous_secret"], row["previous_secret_until"], now
+                ),
+                rate_limit_per_second=row["rate_limit_per_second"],
+            ),
         )
         for row in rows
     ]
 
 
-async def park(session: AsyncSession, endpoint_ids: list[str]) -> None:
-    """Pending messages of endpoints found disabled are kept as `endpoint_disabled`."""
-    if endpoint_ids:
-        await session.execute(_PARK, {"endpoints": endpoint_ids})
+async def release(connection: Any, ids: list[str], *, now: datetime) -> None:
+    """Give back leases taken beyond an endpoint's room (first claim of a rate-limited one)."""
+    if ids:
+        await connection.execute(_RELEASE, ids, now)

@@ -19,7 +19,7 @@ import structlog
 from skiff_messaging.aio import raise_if_cancelled
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from skiff_notification.webhooks import claims, maintenance, outcomes, repository, sender
+from skiff_notification.webhooks import claims, maintenance, outcomes, sender
 from skiff_notification.webhooks.clock import Clock, SystemClock
 from skiff_notification.webhooks.fanout import CHANNEL
 from skiff_notification.webhooks.limits import EndpointLimits
@@ -27,6 +27,10 @@ from skiff_notification.webhooks.notices import Notifier
 
 log = structlog.get_logger("skiff_notification.webhooks")
 MAX_IDLE_SECONDS = 60.0  # a lost NOTIFY (a LISTEN reconnect) costs at most this
+_NEXT_DUE = (
+    "SELECT min(m.next_attempt_at) FROM webhook_messages m"
+    " JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled WHERE m.status = 'pending'"
+)
 WRITE_BATCH = 500
 
 
@@ -53,15 +57,20 @@ class Dispatcher:
         *,
         config: DispatchConfig,
         notifier: Notifier,
+        dsn: str,
+        schema: str,
         clock: Clock | None = None,
-        listen_dsn: str | None = None,
     ) -> None:
+        """`dsn` (libpq form, the service's role) serves the claims and the LISTEN."""
         self.sessions = session_factory
         self.client = client
         self.config = config
         self.notifier = notifier
         self.clock = clock or SystemClock()
-        self.listen_dsn = listen_dsn
+        self.dsn = dsn
+        self.schema = schema
+        self._pool: asyncpg.Pool | None = None
+        self._rooms: dict[str, int] = {}
         self.limits = EndpointLimits(config.endpoint_concurrency)
         self._wake = asyncio.Event()
         self._chores = asyncio.Event()
@@ -88,13 +97,16 @@ class Dispatcher:
             if self._listener is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self._listener.close(), 2)
+            if self._pool is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._pool.close(), 2)
 
     async def _claim_loop(self) -> None:
         failures = 0
         while True:
             raise_if_cancelled()
             self._wake.clear()
-            if self.listen_dsn and (self._listener is None or self._listener.is_closed()):
+            if self._listener is None or self._listener.is_closed():
                 self._listener = await self._listen()  # lost with its connection: listen again
             try:
                 started, blocked = await self.claim_once()
@@ -114,38 +126,39 @@ class Dispatcher:
         if room_total <= 0:
             return 0, True
         now = self.clock.now()
-        async with self.sessions() as session, session.begin():
-            due = await claims.scan(
-                session,
+        limit = min(self.config.scan_limit, room_total)
+        self._rooms = self.limits.rooms()
+        async with (await self._claims_pool()).acquire() as connection:
+            taken = await claims.claim(
+                connection,
                 now=now,
-                busy=self.limits.busy(),
+                lease_until=now + self.config.lease,
+                rooms=self._rooms,
                 per_endpoint=self.config.endpoint_concurrency,
-                limit=min(self.config.scan_limit, room_total),
+                limit=limit,
             )
-            if not due:
-                return 0, False
-            targets = await claims.targets(session, {e for _, e in due}, now)
-            await claims.park(session, [e for e, t in targets.items() if not t.enabled])
-            wanted, room = [], {}
-            for message_id, endpoint_id in due:
-                target = targets.get(endpoint_id)
-                if target is None or not target.enabled:
+            beyond = []
+            for claimed, target in taken:
+                if self.limits.room(target.id, target.rate_limit_per_second) <= 0:
+                    beyond.append(claimed.id)  # first sight of its rate limit: give it back
                     continue
-                if endpoint_id not in room:
-                    room[endpoint_id] = self.limits.room(endpoint_id, target.rate_limit_per_second)
-                if room[endpoint_id] > 0:
-                    room[endpoint_id] -= 1
-                    wanted.append(message_id)
-            taken = await claims.lease(
-                session, wanted, now=now, lease_until=now + self.config.lease
+                self.limits.started(target.id, target.rate_limit_per_second)
+                task = asyncio.create_task(self._send(claimed, target, now))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+            await claims.release(connection, beyond, now=now)
+        return len(taken) - len(beyond), bool(beyond) or len(taken) >= limit
+
+    async def _claims_pool(self) -> asyncpg.Pool:
+        """The dispatcher's own connections: a claim is one statement, no BEGIN/COMMIT trips."""
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=1,
+                max_size=2,
+                server_settings={"search_path": self.schema, "application_name": "webhooks"},
             )
-        for claimed in taken:
-            target = targets[claimed.endpoint_id]
-            self.limits.started(target.id, target.rate_limit_per_second)
-            task = asyncio.create_task(self._send(claimed, target, self.clock.now()))
-            self._sending.add(task)
-            task.add_done_callback(self._sending.discard)
-        return len(taken), len(taken) < len(due)
+        return self._pool
 
     async def _send(
         self, claimed: claims.Claimed, target: claims.Target, started_at: datetime
@@ -172,15 +185,24 @@ class Dispatcher:
         )
 
     async def _idle_seconds(self, blocked: bool) -> float:
-        """Until the next due message, or until a limited endpoint has room again."""
-        if blocked:
-            room = self.limits.seconds_to_room()
-            return min(MAX_IDLE_SECONDS, room if room is not None else MAX_IDLE_SECONDS)
-        async with self.sessions() as session:
-            due = await repository.next_due(session)
+        """Until the next due message, or until a busy endpoint has room again.
+
+        Due messages that could not be taken wait for a send to finish (which wakes the loop)
+        or for a rate-limited endpoint's next token.
+        """
+        async with (await self._claims_pool()).acquire() as connection:
+            due: datetime | None = await connection.fetchval(_NEXT_DUE)
         if due is None:
             return MAX_IDLE_SECONDS
-        return min(MAX_IDLE_SECONDS, max(0.0, (due - self.clock.now()).total_seconds()))
+        seconds = (due - self.clock.now()).total_seconds()
+        if seconds > 0 and not blocked:
+            return min(MAX_IDLE_SECONDS, seconds)
+        token = self.limits.seconds_to_room(self._rooms)
+        if token is not None:
+            return max(0.001, token)
+        if any(room <= 0 for room in self._rooms.values()):
+            return 1.0  # endpoints full of sends: the next one to finish wakes the loop
+        return 0.05  # due, yet taken by another dispatcher just now
 
     async def _write_outcomes(self) -> None:
         while True:
@@ -224,6 +246,7 @@ class Dispatcher:
         if recovered:
             self._wake.set()
         async with self.sessions() as session, session.begin():
+            await maintenance.park_strays(session)
             await maintenance.check_endpoints(
                 session, now=now, disable_after=self.config.disable_after, notifier=self.notifier
             )
@@ -237,10 +260,8 @@ class Dispatcher:
         self._wake.set()
 
     async def _listen(self) -> asyncpg.Connection | None:
-        if not self.listen_dsn:
-            return None
         try:
-            connection = await asyncpg.connect(self.listen_dsn)
+            connection = await asyncpg.connect(self.dsn)
             await connection.add_listener(CHANNEL, self._notified)
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("webhook dispatcher cannot LISTEN", error=repr(exc))

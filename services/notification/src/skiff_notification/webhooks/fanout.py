@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from skiff_contracts import Envelope, EventPayload, new_id
 from skiff_contracts.public import public_data
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -98,20 +98,30 @@ async def store(
         }
         for endpoint_id, enabled in endpoints
     ]
-    inserted = list(
-        await session.scalars(
-            insert(WebhookMessage)
-            .values(rows)
-            .on_conflict_do_nothing(constraint="uq_webhook_messages_event")
-            .returning(WebhookMessage.id)
-        )
+    statement = (
+        insert(WebhookMessage)
+        .values(rows)
+        .on_conflict_do_nothing(constraint="uq_webhook_messages_event")
+        .returning(WebhookMessage.id)
     )
-    if oversized and inserted:
+    if not oversized:
+        # One round trip: the rows, and a NOTIFY (sent at COMMIT) only if any was new.
+        made = statement.cte("made")
+        found = await session.execute(
+            select(
+                select(func.array_agg(made.c.id)).scalar_subquery(),
+                func.pg_notify(CHANNEL, "due"),
+            ).where(exists(select(made.c.id)))
+        )
+        first = found.first()
+        return list(first[0]) if first is not None else []
+    inserted = list(await session.scalars(statement))
+    if inserted:
         await session.execute(
             insert(WebhookAttempt),
             [
                 {
-                    "message_id": message_id,
+                    "message_id": row["id"],
                     "endpoint_id": row["endpoint_id"],
                     "at": now,
                     "trigger": SCHEDULED,
@@ -120,9 +130,7 @@ async def store(
                     "response_excerpt": too_large(len(body), max_bytes),
                 }
                 for row in rows
-                if (message_id := row["id"]) in inserted
+                if row["id"] in inserted
             ],
         )
-    elif inserted:
-        await session.execute(select(func.pg_notify(CHANNEL, "due")))  # delivered at COMMIT
     return inserted

@@ -29,7 +29,8 @@ def dispatcher_lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         factory = app.state.get("db_session_factory")
-        if factory is None:
+        dsn = _libpq(settings.database_url or "")
+        if factory is None or dsn is None:
             yield
             return
         client = webhook_client(
@@ -45,8 +46,9 @@ def dispatcher_lifespan(
             client,
             config=config.dispatch,
             notifier=Notifier(public_url=settings.public_url),
+            dsn=dsn,
+            schema=settings.database_schema or "notification",
             clock=clock,
-            listen_dsn=_libpq(settings.database_url or ""),
         )
         app.state.webhook_dispatcher = dispatcher
         task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")

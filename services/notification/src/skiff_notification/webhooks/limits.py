@@ -55,15 +55,25 @@ class EndpointLimits:
         if self.in_flight[endpoint_id] <= 0:
             del self.in_flight[endpoint_id]
 
-    def busy(self) -> set[str]:
-        """Endpoints that can start nothing now (to leave out of the next claim)."""
-        full = {e for e, n in self.in_flight.items() if n >= self.concurrency}
-        limited = {e for e, b in self._buckets.items() if b.available() < 1}
-        return full | limited
+    def rooms(self) -> dict[str, int]:
+        """The room of every endpoint that has less than a fresh one (in flight, or limited)."""
+        return {e: self.room(e, self._rate(e)) for e in {*self.in_flight, *self._buckets}}
 
-    def seconds_to_room(self) -> float | None:
-        """How soon a rate-limited endpoint gets a token again (None when none is waiting)."""
-        waits = [b.seconds_to_next() for b in self._buckets.values() if b.available() < 1]
+    def _rate(self, endpoint_id: str) -> int | None:
+        bucket = self._buckets.get(endpoint_id)
+        return int(bucket.rate) if bucket is not None else None
+
+    def seconds_to_room(self, rooms: dict[str, int]) -> float | None:
+        """For endpoints that had no room: how soon a rate-limited one gets its next token.
+
+        None when none of them is rate-limited (only full of sends: a finished send wakes the
+        dispatcher) or when none had to wait.
+        """
+        waits = [
+            self._buckets[e].seconds_to_next()
+            for e, room in rooms.items()
+            if room <= 0 and e in self._buckets
+        ]
         return min(waits) if waits else None
 
     def _bucket(self, endpoint_id: str, rate_limit: int | None) -> TokenBucket | None:

@@ -57,6 +57,21 @@ async def run_recoveries(session: AsyncSession, *, now: datetime, max_bytes: int
     return total
 
 
+async def park_strays(session: AsyncSession) -> None:
+    """Pending messages of a disabled endpoint (stored while it was being disabled) are parked."""
+    await session.execute(
+        update(WebhookMessage)
+        .where(
+            WebhookMessage.status == PENDING,
+            WebhookMessage.endpoint_id.in_(
+                select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(False))
+            ),
+        )
+        .values(status=ENDPOINT_DISABLED, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def check_endpoints(
     session: AsyncSession, *, now: datetime, disable_after: timedelta, notifier: Notifier
 ) -> None:

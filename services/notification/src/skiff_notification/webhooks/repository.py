@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import array
@@ -105,10 +104,3 @@ async def park_pending(session: AsyncSession, endpoint_id: str) -> int:
         .values(status=ENDPOINT_DISABLED, next_attempt_at=None)
     )
     return int(result.rowcount) if isinstance(result, CursorResult) else 0
-
-
-async def next_due(session: AsyncSession) -> datetime | None:
-    """When the earliest pending message falls due."""
-    return await session.scalar(
-        select(func.min(WebhookMessage.next_attempt_at)).where(WebhookMessage.status == PENDING)
-    )
