@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
-import httpx
 import structlog
 from skiff_messaging.aio import raise_if_cancelled
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +22,7 @@ from skiff_notification.webhooks import claims, maintenance, outcomes, sender
 from skiff_notification.webhooks.clock import Clock, SystemClock
 from skiff_notification.webhooks.fanout import CHANNEL
 from skiff_notification.webhooks.limits import EndpointLimits
+from skiff_notification.webhooks.network import Clients
 from skiff_notification.webhooks.notices import Notifier
 
 log = structlog.get_logger("skiff_notification.webhooks")
@@ -53,7 +53,7 @@ class Dispatcher:
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
-        client: httpx.AsyncClient,
+        clients: Clients,
         *,
         config: DispatchConfig,
         notifier: Notifier,
@@ -63,7 +63,7 @@ class Dispatcher:
     ) -> None:
         """`dsn` (libpq form, the service's role) serves the claims and the LISTEN."""
         self.sessions = session_factory
-        self.client = client
+        self.clients = clients
         self.config = config
         self.notifier = notifier
         self.clock = clock or SystemClock()
@@ -165,7 +165,7 @@ class Dispatcher:
     ) -> None:
         try:
             outcome = await sender.attempt(
-                self.client,
+                self.clients.of(target.id),
                 url=target.url,
                 message_id=claimed.id,
                 body=claimed.body,
@@ -237,7 +237,8 @@ class Dispatcher:
             await self.clock.wait(self.config.maintenance_seconds, self._chores)
 
     async def chores(self) -> None:
-        """Recoveries, health by the clock and retention, each in its own transaction."""
+        """Recoveries, health by the clock, retention, idle clients; one transaction each."""
+        await self.clients.close_idle(set(self.limits.in_flight))
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             recovered = await maintenance.run_recoveries(

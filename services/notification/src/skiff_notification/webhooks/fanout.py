@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from skiff_contracts import Envelope, EventPayload, new_id
 from skiff_contracts.public import public_data
-from sqlalchemy import exists, func, select
+from sqlalchemy import LargeBinary, bindparam, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,12 +24,32 @@ from skiff_notification.webhooks.models import (
     PENDING,
     SCHEDULED,
     WebhookAttempt,
-    WebhookMessage,
 )
 from skiff_notification.webhooks.sender import TOO_LARGE
 
 # NOTIFY channel of the dispatcher: new due messages, and recoveries to run.
 CHANNEL = "skiff_webhooks"
+
+
+# One round trip, one statement compiled once: a message per endpoint (once per event), and a
+# NOTIFY (sent at COMMIT) when any pending one was new.
+_STORE = text(
+    """
+    WITH made AS (
+        INSERT INTO webhook_messages (id, endpoint_id, organization_id, event_id, event_type,
+                                      body, status, attempts, manual, next_attempt_at, created_at)
+        SELECT t.id, t.endpoint_id, :org, :event_id, :event_type, :body, t.status, 0, :manual,
+               CASE WHEN t.status = 'pending' THEN CAST(:now AS timestamptz) END, :now
+        FROM unnest(CAST(:ids AS text[]), CAST(:endpoints AS text[]), CAST(:statuses AS text[]))
+             AS t(id, endpoint_id, status)
+        ON CONFLICT ON CONSTRAINT uq_webhook_messages_event DO NOTHING
+        RETURNING id, status
+    )
+    SELECT array_agg(id) AS ids,
+           CASE WHEN bool_or(status = 'pending') THEN pg_notify(:channel, 'due') END
+    FROM made
+    """
+).bindparams(bindparam("body", type_=LargeBinary))
 
 
 class Body(msgspec.Struct):
@@ -82,55 +102,42 @@ async def store(
     """Insert one message per endpoint (once per event); the ids of those inserted."""
     now = datetime.now(UTC)
     oversized = len(body) > max_bytes
-    rows = [
+    ids = [new_id("msg") for _ in endpoints]
+    statuses = [
+        FAILED if oversized else PENDING if enabled else ENDPOINT_DISABLED
+        for _, enabled in endpoints
+    ]
+    found = await session.execute(
+        _STORE,
         {
-            "id": new_id("msg"),
-            "endpoint_id": endpoint_id,
-            "organization_id": organization_id,
+            "ids": ids,
+            "endpoints": [endpoint_id for endpoint_id, _ in endpoints],
+            "statuses": statuses,
+            "org": organization_id,
             "event_id": event_id,
             "event_type": event_type,
             "body": body,
-            "status": FAILED if oversized else PENDING if enabled else ENDPOINT_DISABLED,
-            "attempts": 0,
             "manual": manual,
-            "next_attempt_at": now if enabled and not oversized else None,
-            "created_at": now,
-        }
-        for endpoint_id, enabled in endpoints
-    ]
-    statement = (
-        insert(WebhookMessage)
-        .values(rows)
-        .on_conflict_do_nothing(constraint="uq_webhook_messages_event")
-        .returning(WebhookMessage.id)
+            "now": now,
+            "channel": CHANNEL,
+        },
     )
-    if not oversized:
-        # One round trip: the rows, and a NOTIFY (sent at COMMIT) only if any was new.
-        made = statement.cte("made")
-        found = await session.execute(
-            select(
-                select(func.array_agg(made.c.id)).scalar_subquery(),
-                func.pg_notify(CHANNEL, "due"),
-            ).where(exists(select(made.c.id)))
-        )
-        first = found.first()
-        return list(first[0]) if first is not None else []
-    inserted = list(await session.scalars(statement))
-    if inserted:
+    inserted: list[str] = list(found.scalar_one() or [])
+    if oversized and inserted:
         await session.execute(
             insert(WebhookAttempt),
             [
                 {
-                    "message_id": row["id"],
-                    "endpoint_id": row["endpoint_id"],
+                    "message_id": message_id,
+                    "endpoint_id": endpoint_id,
                     "at": now,
                     "trigger": SCHEDULED,
                     "error": TOO_LARGE,
                     "duration_ms": 0,
                     "response_excerpt": too_large(len(body), max_bytes),
                 }
-                for row in rows
-                if row["id"] in inserted
+                for message_id, (endpoint_id, _) in zip(ids, endpoints, strict=True)
+                if message_id in inserted
             ],
         )
     return inserted

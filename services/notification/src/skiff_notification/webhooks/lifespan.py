@@ -13,7 +13,7 @@ from skiff_notification.settings import NotificationSettings
 from skiff_notification.webhooks.clock import Clock
 from skiff_notification.webhooks.config import WebhookConfig
 from skiff_notification.webhooks.dispatcher import Dispatcher
-from skiff_notification.webhooks.network import Resolver, system_resolver, webhook_client
+from skiff_notification.webhooks.network import Clients, Resolver, system_resolver
 from skiff_notification.webhooks.notices import Notifier
 
 
@@ -33,17 +33,17 @@ def dispatcher_lifespan(
         if factory is None or dsn is None:
             yield
             return
-        client = webhook_client(
+        clients = Clients(
             config.policy,
             version=settings.version,
             timeout_seconds=settings.webhook_timeout_seconds,
             connect_timeout_seconds=settings.webhook_connect_timeout_seconds,
-            max_connections=settings.webhook_max_in_flight,
+            per_endpoint=settings.webhook_endpoint_concurrency,
             resolver=resolver,
         )
         dispatcher = Dispatcher(
             factory,
-            client,
+            clients,
             config=config.dispatch,
             notifier=Notifier(public_url=settings.public_url),
             dsn=dsn,
@@ -57,7 +57,7 @@ def dispatcher_lifespan(
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            await client.aclose()
+            await clients.aclose()
             app.state.webhook_dispatcher = None
 
     return lifespan

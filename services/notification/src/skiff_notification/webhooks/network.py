@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import typing
 from collections.abc import Awaitable, Callable
 
@@ -108,11 +109,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport (no proxy, nothing from the environment) on a `GuardedBackend`."""
 
-    def __init__(self, backend: GuardedBackend, *, max_connections: int) -> None:
-        super().__init__(trust_env=False)
+    def __init__(
+        self, backend: GuardedBackend, *, max_connections: int, tls: ssl.SSLContext
+    ) -> None:
+        super().__init__(verify=tls, trust_env=False)
         # httpx builds its httpcore pool without a way to pass a network backend: swap it.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=tls,
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=30.0,
@@ -128,14 +131,72 @@ def webhook_client(
     connect_timeout_seconds: float,
     max_connections: int,
     resolver: Resolver = system_resolver,
+    tls: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
-    """The client every attempt goes through: no redirects, no env proxy, our user agent."""
+    """A client attempts go through: no redirects, no env proxy, our user agent."""
     return httpx.AsyncClient(
         transport=GuardedTransport(
-            GuardedBackend(policy, resolver), max_connections=max_connections
+            GuardedBackend(policy, resolver),
+            max_connections=max_connections,
+            tls=tls or httpx.create_ssl_context(trust_env=False),
         ),
         timeout=httpx.Timeout(timeout_seconds, connect=connect_timeout_seconds),
         follow_redirects=False,
         trust_env=False,
         headers={"user-agent": f"Skiff-Webhooks/{version}"},
     )
+
+
+class Clients:
+    """One small client per endpoint: its connections are its own (httpcore's pool scans all of
+    its connections on every request, so one pool for every endpoint costs O(endpoints) per
+    send), and an endpoint idle for a while gives its connections back."""
+
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        *,
+        version: str,
+        timeout_seconds: float,
+        connect_timeout_seconds: float,
+        per_endpoint: int,
+        resolver: Resolver = system_resolver,
+        idle_seconds: float = 60.0,
+    ) -> None:
+        tls = httpx.create_ssl_context(trust_env=False)  # loading CA certificates is slow
+
+        def make() -> httpx.AsyncClient:
+            return webhook_client(
+                policy,
+                version=version,
+                timeout_seconds=timeout_seconds,
+                connect_timeout_seconds=connect_timeout_seconds,
+                max_connections=per_endpoint,
+                resolver=resolver,
+                tls=tls,
+            )
+
+        self._make = make
+        self._idle_seconds = idle_seconds
+        self._clients: dict[str, tuple[httpx.AsyncClient, float]] = {}
+
+    def of(self, endpoint_id: str) -> httpx.AsyncClient:
+        """The endpoint's client (made on first use)."""
+        now = asyncio.get_running_loop().time()
+        found = self._clients.get(endpoint_id)
+        client = found[0] if found is not None else self._make()
+        self._clients[endpoint_id] = (client, now)
+        return client
+
+    async def close_idle(self, in_use: set[str]) -> None:
+        """Close the clients of endpoints unused for `idle_seconds` (and not sending now)."""
+        cutoff = asyncio.get_running_loop().time() - self._idle_seconds
+        for endpoint_id, (client, used) in list(self._clients.items()):
+            if used < cutoff and endpoint_id not in in_use:
+                del self._clients[endpoint_id]
+                await client.aclose()
+
+    async def aclose(self) -> None:
+        for client, _ in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
