@@ -131,7 +131,7 @@ class Publisher:
             await self.engine.dispose()
 
     async def commit(self, org: str) -> tuple[str, float]:
-        """One event of `org`, committed; (its session id, time.monotonic() when COMMIT returned)."""
+        """One event of `org`, committed: (its session id, monotonic time when COMMIT returned)."""
         event = SandboxStarted(
             session_id=new_id("ses"),
             organization_id=org,
