@@ -58,7 +58,7 @@ async def test_sigkill_mid_delivery_loses_nothing(
     log: Log,
     receiver: Receiver,
 ) -> None:
-    receiver.answer = lambda _: Reply(delay=0.05)
+    receiver.answer = lambda _: Reply(delay=0.2)
     async with start_service() as client:  # the endpoint, made through the API
         org = org_of(client)
         endpoint = await org.endpoint(receiver.url, ["sandbox.session.started"])

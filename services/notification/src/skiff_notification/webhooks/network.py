@@ -19,6 +19,7 @@ import httpcore
 import httpx
 
 from skiff_notification.webhooks.ssrf import AddressPolicy, IPAddress, ip_literal
+from skiff_notification.webhooks.streams import AsyncioBackend
 
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 
@@ -66,7 +67,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> None:
         self.policy = policy
         self.resolver = resolver
-        self.inner = inner or httpcore.AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
 
     async def connect_tcp(
         self,
