@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skiff_notification.directory import service as directory
 from skiff_notification.email.handlers import email_handlers
 from skiff_notification.inbox import handlers as inbox
+from skiff_notification.notices.billing import billing_notice_handlers
 from skiff_notification.notices.events import notice_handlers
 from skiff_notification.webhooks.fanout import fan_out
 
@@ -43,6 +44,7 @@ def subscriptions(*, public_url: str, max_payload_bytes: int) -> list[Subscripti
         {MembershipChanged.event_type: (MembershipChanged, directory.membership_changed)},
         email_handlers(public_url),
         notice_handlers(public_url),
+        billing_notice_handlers(public_url),
     ):
         for event_type, entry in mapping.items():
             own[event_type].append(entry)
