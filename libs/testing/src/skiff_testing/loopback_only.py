@@ -69,14 +69,17 @@ def loopback_only() -> Iterator[list[str]]:
             check(address[0], address[1])
         return original_connect_ex(self, address)
 
-    loop_class.create_connection = create_connection  # type: ignore[method-assign]
-    loop_class.sock_connect = sock_connect  # type: ignore[method-assign]
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    patches: list[tuple[Any, str, Any]] = [
+        (loop_class, "create_connection", create_connection),
+        (loop_class, "sock_connect", sock_connect),
+        (socket.socket, "connect", connect),
+        (socket.socket, "connect_ex", connect_ex),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
     try:
         yield refused
     finally:
-        loop_class.create_connection = original_create  # type: ignore[method-assign]
-        loop_class.sock_connect = original_sock_connect  # type: ignore[method-assign]
-        socket.socket.connect = original_connect  # type: ignore[method-assign]
-        socket.socket.connect_ex = original_connect_ex  # type: ignore[method-assign]
+        for owner, name, original in originals:
+            setattr(owner, name, original)
