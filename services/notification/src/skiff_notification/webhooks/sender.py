@@ -77,6 +77,8 @@ async def attempt(
         return outcome(TIMEOUT, f"no answer within {timeout_seconds:g} s")
     except httpx.HTTPError as exc:
         return outcome(TLS if _is_tls(exc) else CONNECT, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:  # anything else is logged as an attempt too, never retried blind
+        return outcome(CONNECT, f"{type(exc).__name__}: {exc}")
     return Outcome(
         response.status_code,
         None,
