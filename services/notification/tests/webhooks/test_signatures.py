@@ -10,7 +10,7 @@ import svix
 from nats.js import JetStreamContext
 from skiff_contracts import Envelope
 from skiff_testing import bus
-from skiff_testing.http_receiver import Receiver
+from skiff_testing.http_receiver import Receiver, Reply
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from webhook_support import Log, OrgOf, publish, started, stopped, until
 
@@ -96,3 +96,16 @@ async def test_a_message_is_stored_once_per_endpoint_however_often_the_event_com
 
 async def _all_done(log: Log) -> bool:
     return all(s == "succeeded" for s in await log.statuses()())
+
+
+async def test_a_receivers_cookie_is_never_sent_back(
+    service: Any, org_of: OrgOf, receiver: Receiver, bus_js: JetStreamContext
+) -> None:
+    receiver.answer = lambda _: Reply(headers=(("set-cookie", "session=abc; Path=/"),))
+    org = org_of(service)
+    await org.endpoint(receiver.url)
+    await publish(bus_js, started(org.id), org.id)
+    await receiver.wait_for(1)
+    await publish(bus_js, started(org.id), org.id)
+    _, second = await receiver.wait_for(2)
+    assert "cookie" not in second.headers

@@ -32,6 +32,7 @@ _NEXT_DUE = (
     " JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled WHERE m.status = 'pending'"
 )
 WRITE_BATCH = 500
+COALESCE_SECONDS = 0.003
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,12 @@ class Dispatcher:
                 log.warning("webhook claim failed", error=repr(exc))
                 await self.clock.wait(min(30.0, 0.5 * 2**failures), self._wake)
                 continue
-            if started:
-                continue
-            await self.clock.wait(await self._idle_seconds(blocked), self._wake)
+            if not started:
+                await self.clock.wait(await self._idle_seconds(blocked), self._wake)
+            if self._sending:
+                # Busy: let a few more sends finish, so one claim serves them all instead of
+                # one claim (a statement on PostgreSQL) per finished send.
+                await asyncio.sleep(COALESCE_SECONDS)
 
     async def claim_once(self) -> tuple[int, bool]:
         """Lease and start what may start now; (started, whether due work had to wait)."""

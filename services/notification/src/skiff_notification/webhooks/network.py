@@ -124,6 +124,13 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         )
 
 
+class _NoCookies(httpx.Cookies):
+    """Deliveries are stateless: a receiver's cookies are neither kept nor sent back."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
 def webhook_client(
     policy: AddressPolicy,
     *,
@@ -134,8 +141,8 @@ def webhook_client(
     resolver: Resolver = system_resolver,
     tls: ssl.SSLContext | None = None,
 ) -> httpx.AsyncClient:
-    """A client attempts go through: no redirects, no env proxy, our user agent."""
-    return httpx.AsyncClient(
+    """A client attempts go through: no redirects, no env proxy, no cookies, our user agent."""
+    client = httpx.AsyncClient(
         transport=GuardedTransport(
             GuardedBackend(policy, resolver),
             max_connections=max_connections,
@@ -146,6 +153,8 @@ def webhook_client(
         trust_env=False,
         headers={"user-agent": f"Skiff-Webhooks/{version}"},
     )
+    client._cookies = _NoCookies()  # httpx wraps what it is given: set the jar itself
+    return client
 
 
 class Clients:
