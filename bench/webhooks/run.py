@@ -10,9 +10,9 @@ notification, stored as messages and sent by the dispatcher: the whole path.
 2. throughput: 50 endpoints (50 receivers) of one organization, all subscribed; events
    committed for `--seconds` at 1 500 deliveries/s offered (30 events/s, each to 50); what
    arrives per second, from the first commit to the last arrival.
-3. isolation: events paced to 250 deliveries/s to the 50 endpoints (half the throughput goal,
-   so a queue does not build up on a shared two-core machine), once with all healthy and once
-   with one of them hanging on every request; p99 of the other 49 in both runs.
+3. isolation: 50 organizations with one endpoint each (on the same 50 receivers); events
+   round-robin over them at 50/s (one delivery each: independent samples), once with all
+   healthy and once with the first endpoint hanging on every request; p99 of the other 49.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import statistics
@@ -28,6 +29,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import asyncpg
 import httpx
 import structlog
 from skiff_contracts import new_id
@@ -37,8 +39,9 @@ from skiff_testing.services import GatewaySigner
 from world import Publisher, World, build, notification, servers
 
 ENDPOINTS = 50
-# Below capacity, so p99 measures delivery, not a queue growing for the whole run.
-PACED_DELIVERIES_PER_SECOND = 250
+# Isolation runs: one event per delivery (independent samples), well below capacity, so p99
+# measures delivery rather than a queue building up on a shared two-core machine.
+PACED_DELIVERIES_PER_SECOND = 50
 # The throughput run offers more than the goal; what is delivered per second is measured.
 OFFERED = 1500
 
@@ -132,6 +135,38 @@ async def flood(
     return rate, by_endpoint
 
 
+async def spread(
+    publisher: Publisher, arrivals: Arrivals, orgs: list[str], seconds: float, per_second: float
+) -> list[float]:
+    """Events round-robin over the organizations (one endpoint each, receiver i for org i) for
+    `seconds` at `per_second`; the latency of each delivery to orgs 1.. (org 0's may hang)."""
+    sent: list[tuple[str, float, int]] = []
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        await asyncio.sleep(max(0.0, began + len(sent) / per_second - time.monotonic()))
+        index = len(sent) % len(orgs)
+        session_id, committed = await publisher.commit(orgs[index])
+        sent.append((session_id, committed, index))
+    measured = [(s, c, i) for s, c, i in sent if i != 0]
+    await arrivals.wait([(s, i) for s, _, i in measured], within=120)
+    return [arrivals.first[(s, i)] - c for s, c, i in measured]
+
+
+async def settle(world: World) -> None:
+    """Wait until no message is pending and every attempt is recorded."""
+    connection = await asyncpg.connect(world.urls["notification"].replace("+asyncpg", "", 1))
+    try:
+        deadline = time.monotonic() + 300
+        while await connection.fetchval(
+            "select count(*) from notification.webhook_messages where status <> 'succeeded'"
+        ):
+            assert time.monotonic() < deadline, "the throughput run never finished"
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+    await asyncio.sleep(1)
+
+
 async def bench(world: World, args: argparse.Namespace) -> None:
     signer = GatewaySigner()
     arrivals = Arrivals()
@@ -148,15 +183,20 @@ async def bench(world: World, args: argparse.Namespace) -> None:
         ):
             solo, many = new_id("org"), new_id("org")
             await make_endpoint(api, signer, solo, receivers[0].url + "/solo")
-            for receiver in receivers:
+            singles = [new_id("org") for _ in receivers]
+            for org, receiver in zip(singles, receivers, strict=True):
                 await make_endpoint(api, signer, many, receiver.url + "/many")
+                await make_endpoint(api, signer, org, receiver.url + "/single")
             floor = await baseline(receivers[0], 300)
             ours = await latency(publisher, arrivals, solo, args.latency)
             best, _ = await flood(publisher, arrivals, many, args.seconds, OFFERED / ENDPOINTS)
-            paced = PACED_DELIVERIES_PER_SECOND / ENDPOINTS
-            _, calm = await flood(publisher, arrivals, many, args.seconds, paced)
+            await settle(world)  # the throughput run's outcomes written before measuring again
+            gc.collect()
+            gc.freeze()  # the receivers' garbage is not the dispatcher's latency
+            rate = PACED_DELIVERIES_PER_SECOND
+            calm = await spread(publisher, arrivals, singles, args.isolation_seconds, rate)
             hang[0][0] = True
-            _, stormy = await flood(publisher, arrivals, many, args.seconds, paced)
+            stormy = await spread(publisher, arrivals, singles, args.isolation_seconds, rate)
     for receiver in receivers:
         await receiver.stop()
     report(floor, ours, best, calm, stormy, args)
@@ -166,21 +206,20 @@ def report(
     floor: list[float],
     ours: list[float],
     rate: float,
-    calm: dict[int, list[float]],
-    stormy: dict[int, list[float]],
+    calm_all: list[float],
+    stormy_all: list[float],
     args: argparse.Namespace,
 ) -> None:
-    calm_all = [s for samples in calm.values() for s in samples]
-    stormy_all = [s for samples in stormy.values() for s in samples]
     print(
         f"PostgreSQL durable=True; notification in its own process; {args.latency} sequential"
-        f" events; {ENDPOINTS} endpoints; {args.seconds:g} s per load run"
+        f" events; {ENDPOINTS} endpoints; {args.seconds:g} s throughput run;"
+        f" {args.isolation_seconds:g} s per isolation run"
     )
     print(f"bare_httpx_post        p50 {pct(floor, 50):7.2f} ms  p99 {pct(floor, 99):7.2f} ms")
     print(f"commit_to_delivery     p50 {pct(ours, 50):7.2f} ms  p99 {pct(ours, 99):7.2f} ms")
     print(f"deliveries_per_second  {rate:7.0f}  ({OFFERED}/s offered: 1 event → 50 endpoints)")
     print(
-        f"paced {PACED_DELIVERIES_PER_SECOND}/s, the 49 healthy endpoints: p99"
+        f"{PACED_DELIVERIES_PER_SECOND} deliveries/s over 50 organizations, the 49 healthy: p99"
         f" {pct(calm_all, 99):.1f} ms all healthy, {pct(stormy_all, 99):.1f} ms with one hanging"
     )
     p50, p99 = pct(ours, 50), pct(ours, 99)
@@ -199,6 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--isolation-seconds", type=float, default=20.0)
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     with (
