@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skiff_kit.settings import ServiceSettings
+from skiff_kit.settings import Port, ServiceSettings
 
 
 class NotificationSettings(ServiceSettings, kw_only=True):
@@ -10,7 +10,7 @@ class NotificationSettings(ServiceSettings, kw_only=True):
 
     service_name: str = "notification"
     """The service's name in logs, traces and probes."""
-    port: int = 8085
+    port: Port = 8085
     """The port the gateway reaches notification on."""
     database_schema: str | None = "notification"
     """The PostgreSQL schema notification owns."""
@@ -41,3 +41,31 @@ class NotificationSettings(ServiceSettings, kw_only=True):
     """First retry delay, in seconds; it doubles per attempt."""
     email_retry_max_seconds: float = 3600.0
     """Longest retry delay, in seconds."""
+    # Webhooks (docs/webhooks.md). Addresses outside these CIDRs must be public to be called.
+    webhooks_allowed_cidrs: str = ""
+    """Comma-separated CIDRs (or a JSON list) webhooks may reach although they are not public
+    (on-premise receivers); every other non-public address is refused as `blocked_address`."""
+    webhooks_allow_http: bool = False
+    """Accept `http://` endpoint URLs (otherwise `https` only)."""
+    webhook_timeout_seconds: float = 15.0
+    """One delivery attempt in all, in seconds (a timeout is retried no sooner than 60 s)."""
+    webhook_connect_timeout_seconds: float = 5.0
+    """Connecting to a receiver, in seconds."""
+    webhook_max_payload_bytes: int = 256 * 1024
+    """Larger message bodies are refused (kept as `failed`, attempt error `too_large`)."""
+    webhook_endpoint_concurrency: int = 4
+    """Sends at once to one endpoint, per replica (a slow endpoint cannot take every sender)."""
+    webhook_max_in_flight: int = 256
+    """Sends at once in all, per replica."""
+    webhook_lease_seconds: float = 60.0
+    """A claimed message is due again after this if its replica died (keep it above the
+    timeout), in seconds."""
+    webhook_retention_days: int = 90
+    """How long the delivery log keeps attempts and finished messages, in days."""
+    webhook_max_endpoints_per_organization: int = 100
+    """Endpoints per organization; one more is a 409 `webhook_endpoint_limit`."""
+    webhook_disable_after_days: float = 5.0
+    """An endpoint failing every attempt this long is disabled (owners are warned a day before),
+    in days."""
+    webhook_secret_overlap_hours: float = 24.0
+    """How long a rotated-out secret keeps signing beside the new one, in hours."""
