@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from skiff_kit.idempotency import idempotency_table
 from skiff_messaging.tables import messaging_tables
 from sqlalchemy import DateTime, Index, MetaData, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -16,6 +17,7 @@ class Base(DeclarativeBase):
 
 
 MESSAGING = messaging_tables(Base.metadata)
+IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)
 
 
 class Notification(Base):

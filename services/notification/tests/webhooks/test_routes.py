@@ -170,3 +170,25 @@ async def test_the_endpoint_limit_is_a_409(
         )
     assert third.status_code == 409
     assert third.json()["code"] == "webhook_endpoint_limit"
+
+
+async def test_create_and_rotate_retried_with_their_idempotency_key_happen_once(
+    service: Any, org_of: OrgOf, receiver: Receiver
+) -> None:
+    org = org_of(service)
+    body = {"url": receiver.url, "events": ["*"]}
+    keyed = {**org.headers, "idempotency-key": "endpoint-1"}
+
+    first = await service.post("/api/v1/webhooks", json=body, headers=keyed)
+    again = await service.post("/api/v1/webhooks", json=body, headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["secret"] == first.json()["secret"]
+    listed = (await org.call("GET", "/api/v1/webhooks")).json()["data"]
+    assert [e["id"] for e in listed] == [first.json()["id"]]
+
+    rotate = f"/api/v1/webhooks/{first.json()['id']}/rotate-secret"
+    rotated = {**org.headers, "idempotency-key": "rotate-1"}
+    once = await service.post(rotate, headers=rotated)
+    twice = await service.post(rotate, headers=rotated)
+    assert once.json()["secret"] == twice.json()["secret"] != first.json()["secret"]

@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.errors import Forbidden
 from skiff_kit.internal_token import CurrentPrincipal, Principal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
 from skiff_notification.inbox import repository, service
@@ -20,7 +21,6 @@ from skiff_notification.inbox.schemas import (
     UnreadCount,
 )
 from skiff_notification.models import Notification
-from skiff_notification.openapi import errors
 
 
 def _out(row: Notification) -> NotificationOut:

@@ -1,88 +1,162 @@
-"""Notices of billing events that issue 11 adds (credits low, a purchase's receipt).
+"""Notices of billing's events: low credits, receipts, refunds, disputes, failed payments.
 
-Wired by event type name when `skiff_contracts` has the type, so they start working the moment
-those contracts land; rendered from the payload's fields by name, saying less (never failing)
-when a field is missing.
+Each `billing.*` event an organization's owners should hear of gets a renderer from its typed
+payload (`skiff_contracts.events.billing`); `billing_notice_handlers` turns each into a
+handler that tells every owner in-app and by email, each where their preferences allow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from skiff_contracts import Envelope, EventPayload
-from skiff_contracts.registry import EVENT_TYPES
+from skiff_contracts.events.billing import (
+    AutoTopupFailed,
+    CreditsDisputed,
+    CreditsLow,
+    CreditsPurchased,
+    CreditsRefunded,
+    PurchaseFailed,
+)
 from skiff_messaging.consumer import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_notification.notices.telling import Notice, tell_owners
 
-CREDITS_LOW = "billing.credits.low"
-CREDITS_PURCHASED = "billing.credits.purchased"
+
+def _money(amount: int, currency: str) -> str:
+    return f"{amount / 100:.2f} {currency.upper()}"
 
 
-def credits_low(data: Mapping[str, Any]) -> Notice:
-    available, threshold = data.get("available"), data.get("threshold")
-    level = f" ({available} credits left" + (f", below {threshold})" if threshold else ")")
+def credits_low(event: CreditsLow) -> Notice:
+    level = f"{event.available} credits left, below {event.threshold}"
     return Notice(
         category="billing",
         kind="credits_low",
         title="Your organization is low on credits",
-        body=f"Available credits are running low{level if available is not None else ''}.",
+        body=f"Available credits are running low ({level}).",
         email_subject="Skiff: your organization is low on credits",
         email_text=(
-            f"Your organization's available credits are running low"
-            f"{level if available is not None else ''}. Sessions stop when they run out:"
-            " buy credits or turn on auto top-up to keep them running."
+            f"Your organization's available credits are running low ({level}). Sessions stop"
+            " when they run out: buy credits or turn on auto top-up to keep them running."
         ),
-        data={k: data[k] for k in ("available", "threshold") if k in data},
+        data={"available": event.available, "threshold": event.threshold},
     )
 
 
-def receipt(data: Mapping[str, Any]) -> Notice:
-    credits = data.get("credits")
-    amount, currency = data.get("amount"), str(data.get("currency") or "").upper()
-    paid = f"{amount / 100:.2f} {currency}".strip() if isinstance(amount, int) else "your payment"
-    lines = [
-        f"Credits added: {credits}" if credits is not None else None,
-        f"Paid: {paid}",
-        f"Purchase: {data['purchase_id']}" if "purchase_id" in data else None,
-        f"Balance after: {data['balance_after']} credits" if "balance_after" in data else None,
-    ]
+def receipt(event: CreditsPurchased) -> Notice:
+    paid = _money(event.amount, event.currency)
+    how = "automatic top-up" if event.auto_topup else event.provider.capitalize()
     return Notice(
         category="billing",
         kind="purchase_receipt",
-        title=f"{credits} credits added" if credits is not None else "Credits added",
-        body=f"Thank you: {paid} received.",
+        title=f"{event.credits} credits added",
+        body=f"Thank you: {paid} received ({how}).",
         email_subject="Skiff: your receipt",
-        email_text="Thank you for your purchase.\n\n" + "\n".join(x for x in lines if x),
-        data={k: data[k] for k in ("purchase_id", "credits") if k in data},
+        email_text=(
+            "Thank you for your purchase.\n\n"
+            f"Credits added: {event.credits}\nPaid: {paid} ({how})\n"
+            f"Purchase: {event.purchase_id}\nBalance after: {event.balance_after} credits"
+        ),
+        data={"purchase_id": event.purchase_id, "credits": event.credits},
     )
 
 
-RENDERERS = {CREDITS_LOW: credits_low, CREDITS_PURCHASED: receipt}
+def refunded(event: CreditsRefunded) -> Notice:
+    whole = "fully" if event.fully_refunded else "partly"
+    return Notice(
+        category="billing",
+        kind="purchase_refunded",
+        title=f"A purchase was {whole} refunded",
+        body=f"{event.credits} credits were taken back; the balance is {event.balance_after}.",
+        email_subject="Skiff: a purchase was refunded",
+        email_text=(
+            f"Purchase {event.purchase_id} was {whole} refunded: {event.credits} credits were"
+            f" taken back. Your balance is now {event.balance_after} credits."
+        ),
+        data={"purchase_id": event.purchase_id, "credits": event.credits},
+    )
+
+
+def disputed(event: CreditsDisputed) -> Notice:
+    said = {
+        "opened": f"was disputed: its {event.credits} credits are held until it is settled",
+        "won": f"dispute was won: its {event.credits} credits are available again",
+        "lost": f"dispute was lost: its {event.credits} credits were taken back",
+    }.get(event.status, f"dispute is {event.status}")
+    return Notice(
+        category="billing",
+        kind=f"purchase_dispute_{event.status}",
+        title=f"Payment dispute: {event.status}",
+        body=f"Purchase {event.purchase_id} {said}.",
+        email_subject=f"Skiff: payment dispute {event.status}",
+        email_text=f"Purchase {event.purchase_id} {said}. Balance: {event.balance_after} credits.",
+        data={"purchase_id": event.purchase_id, "status": event.status},
+    )
+
+
+def purchase_failed(event: PurchaseFailed) -> Notice:
+    return Notice(
+        category="billing",
+        kind="purchase_failed",
+        title=f"A purchase of {event.credits} credits {event.status}",
+        body=f"No credits were added: {event.reason}.",
+        email_subject="Skiff: a payment did not go through",
+        email_text=(
+            f"The purchase {event.purchase_id} of {event.credits} credits {event.status}:"
+            f" {event.reason}. No credits were added and nothing was charged."
+        ),
+        data={"purchase_id": event.purchase_id, "status": event.status},
+    )
+
+
+def autotopup_failed(event: AutoTopupFailed) -> Notice:
+    then = (
+        "Auto top-up is now turned off: update the card and turn it on again."
+        if event.disabled
+        else "It will be tried again the next time credits run low."
+    )
+    return Notice(
+        category="billing",
+        kind="autotopup_disabled" if event.disabled else "autotopup_failed",
+        title="Auto top-up turned off" if event.disabled else "An automatic top-up failed",
+        body=f"The saved card could not be charged ({event.reason}). {then}",
+        email_subject="Skiff: an automatic top-up failed",
+        email_text=(
+            f"The saved card could not be charged: {event.reason}"
+            f" ({event.consecutive_failures} in a row). {then}"
+        ),
+        data={"disabled": event.disabled, "consecutive_failures": event.consecutive_failures},
+    )
+
+
+def _handler(render: Callable[[Any], Notice], public_url: str) -> Handler:
+    async def handle(session: AsyncSession, envelope: Envelope, event: Any) -> None:
+        if envelope.organization_id:
+            await tell_owners(
+                session,
+                organization_id=envelope.organization_id,
+                source_id=envelope.id,
+                notice=render(event),
+                public_url=public_url,
+            )
+
+    return handle
+
+
+RENDERERS: dict[type[EventPayload], Callable[[Any], Notice]] = {
+    CreditsLow: credits_low,
+    CreditsPurchased: receipt,
+    CreditsRefunded: refunded,
+    CreditsDisputed: disputed,
+    PurchaseFailed: purchase_failed,
+    AutoTopupFailed: autotopup_failed,
+}
 
 
 def billing_notice_handlers(public_url: str) -> dict[str, tuple[type[EventPayload], Handler]]:
-    """Handlers for those of RENDERERS' event types the contracts define (newest version)."""
-    handlers: dict[str, tuple[type[EventPayload], Handler]] = {}
-    for (name, _), cls in sorted(EVENT_TYPES.items()):
-        render = RENDERERS.get(name)
-        if render is None:
-            continue
-
-        async def handle(
-            session: AsyncSession, envelope: Envelope, event: Any, render: Any = render
-        ) -> None:
-            if envelope.organization_id:
-                await tell_owners(
-                    session,
-                    organization_id=envelope.organization_id,
-                    source_id=envelope.id,
-                    notice=render(msgspec.to_builtins(event)),
-                    public_url=public_url,
-                )
-
-        handlers[name] = (cls, handle)
-    return handlers
+    """A handler per billing event its owners are told of."""
+    return {
+        cls.event_type: (cls, _handler(render, public_url)) for cls, render in RENDERERS.items()
+    }

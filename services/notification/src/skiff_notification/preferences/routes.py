@@ -9,8 +9,8 @@ from litestar.params import JSONBody, QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.errors import Forbidden
 from skiff_kit.internal_token import CurrentPrincipal, GatewayCaller, Principal
+from skiff_kit.openapi_errors import errors
 
-from skiff_notification.openapi import errors
 from skiff_notification.preferences import service, tokens
 from skiff_notification.preferences.catalog import CATEGORIES, SECURITY_EMAILS
 from skiff_notification.preferences.schemas import (

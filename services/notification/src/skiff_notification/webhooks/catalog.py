@@ -10,9 +10,9 @@ from litestar.params import QueryParameter
 from skiff_contracts.examples import example_body
 from skiff_contracts.public import public_event_types, webhook_schema
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 
-from skiff_notification.openapi import errors
 from skiff_notification.webhooks.schemas import EventTypeOut
 
 _CURSOR_PREFIX = "type_"

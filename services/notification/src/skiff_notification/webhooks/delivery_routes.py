@@ -8,9 +8,9 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, encode_cursor
 
-from skiff_notification.openapi import errors
 from skiff_notification.webhooks import deliveries, repository, service
 from skiff_notification.webhooks.access import may_read, may_write
 from skiff_notification.webhooks.config import CurrentWebhookConfig

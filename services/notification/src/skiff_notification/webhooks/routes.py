@@ -6,11 +6,13 @@ from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
+from skiff_contracts import new_id
 from skiff_kit.db import DbSession
+from skiff_kit.idempotency import Idempotency, claim
 from skiff_kit.internal_token import CurrentPrincipal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
-from skiff_notification.openapi import errors
 from skiff_notification.webhooks import repository, service
 from skiff_notification.webhooks.access import may_read, may_write
 from skiff_notification.webhooks.config import CurrentWebhookConfig
@@ -49,12 +51,22 @@ class WebhookEndpointsController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         webhook_config: CurrentWebhookConfig,
+        idempotency: Idempotency,
         data: JSONBody[CreateEndpoint],
     ) -> CreatedEndpoint:
-        """Add an endpoint; the answer shows its signing secret (`whsec_...`) this once."""
+        """Add an endpoint; the answer shows its signing secret (`whsec_...`) this once.
+
+        A retry with the same `Idempotency-Key` answers the endpoint the first one made.
+        """
         may_write(principal)
+        org, endpoint_id = principal.organization_id, new_id("wh")
+        remembered = await claim(
+            db_session, organization_id=org, request=idempotency, resource_id=endpoint_id
+        )
+        if remembered is not None:
+            return created_out(await service.get(db_session, org, remembered.resource_id))
         row = await service.create(
-            db_session, principal.organization_id, data, webhook_config.rules
+            db_session, org, data, webhook_config.rules, endpoint_id=endpoint_id
         )
         return created_out(row)
 
@@ -96,12 +108,23 @@ class WebhookEndpointsController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         webhook_config: CurrentWebhookConfig,
+        idempotency: Idempotency,
         endpoint_id: FromPath[str],
     ) -> RotatedSecret:
-        """A new signing secret; the old one keeps signing beside it for 24 hours."""
+        """A new signing secret; the old one keeps signing beside it for 24 hours.
+
+        A retry with the same `Idempotency-Key` answers the same secret, rotated once.
+        """
         may_write(principal)
         row = await service.get(db_session, principal.organization_id, endpoint_id, lock=True)
-        service.rotate(row, webhook_config.rules)
+        remembered = await claim(
+            db_session,
+            organization_id=principal.organization_id,
+            request=idempotency,
+            resource_id=endpoint_id,
+        )
+        if remembered is None:
+            service.rotate(row, webhook_config.rules)
         assert row.previous_secret_until is not None
         return RotatedSecret(
             id=row.id, secret=row.secret, previous_secret_expires_at=row.previous_secret_until

@@ -40,7 +40,12 @@ async def get(
 
 
 async def create(
-    session: AsyncSession, organization_id: str, body: CreateEndpoint, rules: Rules
+    session: AsyncSession,
+    organization_id: str,
+    body: CreateEndpoint,
+    rules: Rules,
+    *,
+    endpoint_id: str | None = None,
 ) -> WebhookEndpoint:
     """A new enabled endpoint with a fresh secret (the caller shows it once)."""
     url = checked_url(body.url, policy=rules.policy, allow_http=rules.allow_http)
@@ -53,7 +58,7 @@ async def create(
         )
     now = datetime.now(UTC)
     endpoint = WebhookEndpoint(
-        id=new_id("wh"),
+        id=endpoint_id or new_id("wh"),
         organization_id=organization_id,
         url=url,
         description=body.description,
