@@ -172,6 +172,11 @@ STANDINS = Group(
     "The local Stripe and Polar servers `skiff up` runs when a provider has no key; they also "
     "read billing's `SKIFF_STRIPE_WEBHOOK_SECRET` and `SKIFF_POLAR_WEBHOOK_SECRET`.",
     (
+        Variable(
+            "SKIFF_STANDIN_HOST",
+            "`127.0.0.1`",
+            "Where the stand-ins listen (`0.0.0.0` in a container: compose's payments profile).",
+        ),
         Variable("SKIFF_STANDIN_PORT", "`8090`", "The stand-ins' port."),
         Variable(
             "SKIFF_STANDIN_PUBLIC_URL",

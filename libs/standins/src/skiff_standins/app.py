@@ -56,13 +56,19 @@ async def health() -> dict[str, str]:
     return {"status": "ok", "service": "payments-standin"}
 
 
+@get("/ready", include_in_schema=False)
+async def ready() -> dict[str, str]:
+    """Ready as soon as it serves: its state is in memory, it depends on nothing."""
+    return {"status": "ready"}
+
+
 def create_app(standins: StandIns) -> Litestar:
     async def close() -> None:
         await standins.stripe.delivery.close()
         await standins.polar.delivery.close()
 
     return Litestar(
-        route_handlers=[stripe_routes.ROUTER, polar_routes.ROUTER, health],
+        route_handlers=[stripe_routes.ROUTER, polar_routes.ROUTER, health, ready],
         state=State({"stripe": standins.stripe, "polar": standins.polar}),
         on_shutdown=[close],
         openapi_config=None,

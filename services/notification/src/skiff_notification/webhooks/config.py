@@ -22,7 +22,8 @@ class WebhookConfig:
 
 
 def webhook_config(settings: NotificationSettings) -> WebhookConfig:
-    """From `SKIFF_WEBHOOK*` settings; a bad CIDR stops the service naming the variable."""
+    """From the `SKIFF_WEBHOOK_*` and `SKIFF_WEBHOOKS_*` settings; a bad CIDR stops the service,
+    naming the variable."""
     try:
         policy = AddressPolicy.from_setting(settings.webhooks_allowed_cidrs)
     except ValueError as exc:
