@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 CHECKED := libs/kit/src libs/messaging/src libs/embedded/src libs/testing/src libs/standins/src proto-schemas/src cli/src $(wildcard services/*/src)
 BENCHES := $(patsubst bench/%/run.py,%,$(wildcard bench/*/run.py))
 
-.PHONY: install run test lint typecheck fmt unit bench contracts contracts-check clean-data help
+.PHONY: install run test lint typecheck fmt unit bench contracts contracts-check settings settings-check clean-data help
 .PHONY: docker-engine sandbox-image
 .PHONY: infra-images test-containers
 .PHONY: images compose-test
@@ -23,7 +23,7 @@ install: $(UV)  ## install every package of the workspace into .venv (uv from Py
 run: install  ## the whole stack on embedded PostgreSQL + NATS; gateway on http://localhost:8080
 	$(UV) run skiff up $(ARGS)
 
-test: install lint typecheck contracts-check unit  ## ruff, mypy --strict, contract drift, every test
+test: install lint typecheck contracts-check settings-check unit  ## ruff, mypy --strict, contract and settings drift, every test
 
 lint:  ## ruff lint and format check
 	$(UV) run ruff check .
@@ -44,6 +44,12 @@ contracts: install  ## regenerate JSON Schema + AsyncAPI into proto-schemas/gene
 
 contracts-check:
 	$(UV) run python -m skiff_contracts.generate --check
+
+settings: install  ## regenerate docs/settings.md and skiff_kit/known_settings.json from the settings classes
+	$(UV) run python -m skiff_cli.settings_reference
+
+settings-check:
+	$(UV) run python -m skiff_cli.settings_reference --check
 
 bench: install $(addprefix bench-,$(BENCHES))  ## every benchmark under bench/
 

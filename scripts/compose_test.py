@@ -1,7 +1,9 @@
 """`make compose-test`: docker-compose.yml for real, from the built images, then down -v.
 
-up → every container healthy → the first flow through the gateway on localhost (register →
-signup bonus on the balance → welcome notification; a session running, a task's output) →
+up (with the payments profile: the Stripe and Polar stand-ins) → every container healthy → the
+first flow through the gateway on localhost (register → signup bonus on the balance → welcome
+notification; a session running, a task's output; 1000 credits bought at the Stripe stand-in)
+→
 `down -v`, always, even when a step fails or the run is interrupted. Sandbox containers the
 runner left are removed too, and the sandboxes' workspace root is a temp folder of this run.
 Env: SKIFF_GATEWAY_PORT (default 8080), COMPOSE (else scripts/compose.sh picks or installs).
@@ -27,6 +29,18 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = f"skiff-compose-test-{os.getpid()}"
 T = TypeVar("T")
+STANDIN_PORT = 8090
+# What .env.example says to set for `--profile payments`.
+STANDIN_SETTINGS = {
+    "SKIFF_STANDIN_PORT": str(STANDIN_PORT),
+    "SKIFF_STRIPE_API_KEY": "sk_test_standin",
+    "SKIFF_STRIPE_API_BASE": "http://payments-standins:8090/stripe",
+    "SKIFF_STRIPE_WEBHOOK_SECRET": "whsec_compose_standin",
+    "SKIFF_POLAR_API_KEY": "polar_oat_standin",
+    "SKIFF_POLAR_API_BASE": "http://payments-standins:8090/polar",
+    "SKIFF_POLAR_WEBHOOK_SECRET": "polar_whs_compose_standin",
+    "SKIFF_POLAR_PRODUCT_ID": "prod_standin_credits",
+}
 
 
 def say(message: str) -> None:
@@ -47,6 +61,8 @@ class Stack:
             "SKIFF_GATEWAY_PORT": str(port),
             "SKIFF_SANDBOX_ROOT": str(sandbox_root),
             "SKIFF_RUNNER_ID": self.runner_id,
+            "COMPOSE_PROFILES": "payments",
+            **STANDIN_SETTINGS,
         }
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -179,6 +195,25 @@ def first_flow(base: str) -> None:
         say(f"task in the session: {body['stdout'].strip()} ({body['duration_ms']} ms)")
         stopped = client.delete(f"/api/v1/sessions/{session_id}", headers=auth)
         assert stopped.status_code in (200, 202, 204), stopped.text
+        buy_credits(client, auth)
+
+
+def buy_credits(client: httpx.Client, auth: dict[str, str]) -> None:
+    """1000 credits through the Stripe stand-in: checkout, Pay on its page, the webhook."""
+    before = client.get("/api/v1/credits/balance", headers=auth).json()["credits"]
+    checkout = client.post(
+        "/api/v1/billing/checkout", headers=auth, json={"package_id": "pkg_1000"}
+    )
+    assert checkout.status_code == 201, checkout.text
+    page = checkout.json()["url"].replace("localhost", "127.0.0.1")
+    paid = httpx.post(page, data={"action": "pay"}, timeout=30.0)
+    assert paid.status_code in (200, 303), paid.text
+
+    def credited() -> int | None:
+        credits = client.get("/api/v1/credits/balance", headers=auth).json()["credits"]
+        return credits if credits == before + 1000 else None
+
+    say(f"bought 1000 credits at the Stripe stand-in: {eventually('the credits', credited)}")
 
 
 def main() -> int:

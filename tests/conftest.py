@@ -26,6 +26,11 @@ T = TypeVar("T")
 FAST_PASSWORDS = {"SKIFF_PASSWORD_TIME_COST": "1", "SKIFF_PASSWORD_MEMORY_KIB": "8192"}
 # ... all from one address: the gateway's anonymous limit (100/hour) is raised as for a demo.
 LOAD_TEST_LIMITS = {"SKIFF_RATELIMIT_ANONYMOUS_PER_HOUR": "100000"}
+# Webhook receivers of the tests listen on loopback: the operator setting that allows them.
+LOOPBACK_WEBHOOKS = {
+    "SKIFF_WEBHOOKS_ALLOWED_CIDRS": "127.0.0.1/32",
+    "SKIFF_WEBHOOKS_ALLOW_HTTP": "true",
+}
 
 
 def stack_config(database: TestDatabase, nats_url: str, log_dir: Path) -> StackConfig:
@@ -42,7 +47,7 @@ def stack_config(database: TestDatabase, nats_url: str, log_dir: Path) -> StackC
         sandbox_dir=log_dir.parent / "sandboxes",
         ports=free_ports(),
         restart=RestartPolicy(enabled=False),
-        extra_env={**FAST_PASSWORDS, **LOAD_TEST_LIMITS},
+        extra_env={**FAST_PASSWORDS, **LOAD_TEST_LIMITS, **LOOPBACK_WEBHOOKS},
         health_timeout=90.0,
         payment_standins=True,  # the Stripe and Polar stand-ins, as `skiff up` runs them
     )

@@ -1,12 +1,31 @@
-"""The first flow, through the gateway and three services over NATS (issue: foundation)."""
+"""The first flow, through the gateway and the services over NATS: sign up, and a first webhook."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import httpx
+import jsonschema_rs
+import pytest
+import svix
 from skiff_cli.supervisor import Stack
+from skiff_testing.http_receiver import Receiver, receiving
+from skiff_testing.loopback_only import loopback_only
+from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import eventually
 from tests.users import bearer, login, register
+
+EVENTS = ["sandbox.session.started", "sandbox.session.stopped"]
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A webhook receiver on loopback; the test fails if anything connects elsewhere."""
+    with loopback_only() as refused:
+        async with receiving() as running:
+            yield running
+    assert refused == []
 
 
 async def test_signup_opens_credits_and_a_welcome_note(gateway: httpx.AsyncClient) -> None:
@@ -86,3 +105,53 @@ async def test_every_process_is_healthy(stack: Stack, gateway: httpx.AsyncClient
             assert health.json()["status"] == "ok", process.label
             ready = await client.get(f"http://127.0.0.1:{process.private_port}/ready")
             assert ready.status_code == 200, (process.label, ready.text)
+
+
+async def test_a_session_reaches_a_subscribed_endpoint_signed_and_logged(
+    gateway: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    """Webhooks end to end: a session started and stopped reaches a subscribed endpoint as
+    `sandbox.session.started` / `stopped`, signed, fitting the catalog, in the delivery log.
+    The receiver listens on loopback, which the stack allows (tests/conftest.py)."""
+    user = await register(gateway, "Hooked")
+    auth = await bearer(gateway, user["user"]["email"])
+    created = await gateway.post(
+        "/api/v1/webhooks",
+        headers=auth,
+        json={"url": receiver.url + "/skiff", "events": EVENTS},
+    )
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+
+    session = await gateway.post("/api/v1/sessions?wait=true", headers=auth, json={})
+    assert session.status_code in (200, 201), session.text
+    session_id = session.json()["id"]
+    stopped = await gateway.delete(f"/api/v1/sessions/{session_id}", headers=auth)
+    assert stopped.status_code in (200, 202), stopped.text
+
+    received = await receiver.wait_for(2, within=60)
+    catalog = (await gateway.get("/api/v1/event-types?limit=200", headers=auth)).json()
+    schemas = {item["type"]: item["schema"] for item in catalog["data"]}
+    bodies = []
+    for request in received:
+        body = Webhook(endpoint["secret"]).verify(request.body, request.headers)
+        svix.Webhook(endpoint["secret"]).verify(request.body, request.headers)
+        jsonschema_rs.validate(schemas[body["type"]], body)
+        assert body["data"]["session_id"] == session_id
+        bodies.append(body)
+    assert sorted(b["type"] for b in bodies) == EVENTS
+
+    async def logged() -> list[dict[str, object]] | None:
+        answer = await gateway.get(
+            f"/api/v1/webhooks/{endpoint['id']}/deliveries?status=succeeded", headers=auth
+        )
+        data: list[dict[str, object]] = answer.json()["data"]
+        return data if len(data) == 2 else None
+
+    log = await eventually(logged)
+    assert {d["id"] for d in log} == {r.headers["webhook-id"] for r in received}
+    assert sorted(str(d["event_type"]) for d in log) == EVENTS
+
+    bad = await gateway.post("/api/v1/notifications/unsubscribe?token=not.valid")
+    assert bad.status_code == 400, "reached without credentials, refused for its token"
+    assert bad.json()["code"] == "invalid_unsubscribe_token"

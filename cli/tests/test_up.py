@@ -37,6 +37,7 @@ def test_up_status_refusal_migrate_stop_and_a_second_up(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FAKE_MIGRATE_DB", "1")
+    monkeypatch.setenv("SKIFF_SMTP_HOTS", "mail.example.com")  # a misspelled setting
     root = tmp_path / ".skiff"
     options = UpOptions(
         root=root,
@@ -63,7 +64,14 @@ def test_up_status_refusal_migrate_stop_and_a_second_up(
         assert stat.S_IMODE((root / "secrets.json").stat().st_mode) == 0o600
         secrets = (root / "secrets.json").read_bytes()
 
-        capsys.readouterr()
+        started = capsys.readouterr()
+        warning = next(
+            line
+            for line in (started.out + started.err).splitlines()
+            if "unknown setting ignored" in line
+        )
+        assert "SKIFF_SMTP_HOTS" in warning
+        assert "SKIFF_SMTP_HOST" in warning  # the hint
         assert main(["status", "--root", str(root)]) == 0
         rows = [line.split() for line in capsys.readouterr().out.splitlines()[3:]]
         assert [row[0] for row in rows] == ["postgres", "nats", *options.ports]

@@ -61,6 +61,9 @@ async def stack(
         yield running
 
 
+REFUSED: list[str] = []  # what a signup attempt got while NATS was away (reported below)
+
+
 async def _signups(gateway: httpx.AsyncClient, count: int, started: asyncio.Event) -> list[str]:
     """Register `count` users, 4 at a time, retrying a refused attempt; their organizations."""
     organizations: list[str] = []
@@ -73,7 +76,8 @@ async def _signups(gateway: httpx.AsyncClient, count: int, started: asyncio.Even
                 try:
                     body = await register(gateway, f"Fault{index}")
                     break
-                except (AssertionError, httpx.HTTPError):
+                except (AssertionError, httpx.HTTPError) as refused:
+                    REFUSED.append(str(refused)[:80])
                     await asyncio.sleep(0.2)  # a 5xx while NATS is away is allowed: retry
             organizations.append(body["organization"]["id"])
             if len(organizations) >= 8:
@@ -120,6 +124,7 @@ async def test_nats_killed_mid_flow_loses_nothing_and_every_feature_comes_back(
         recovered = time.monotonic() - back
         assert (result["status"], result["stdout"]) == ("succeeded", "back\n")
         print(f"\n?wait task answered {recovered:.1f} s after NATS came back")
+        print(f"signup attempts refused while NATS was away: {len(REFUSED)} {REFUSED[:3]}")
 
         # SSE works on a new stream: output, then `end`.
         queued = await gateway.post(tasks, json={"command": "echo streamed"}, headers=auth)

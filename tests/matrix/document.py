@@ -10,7 +10,6 @@ operations, so a route added to a service cannot escape the parametrization.
 from __future__ import annotations
 
 import importlib
-import inspect
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,31 +17,18 @@ from typing import Any
 from skiff_cli.config import StackConfig
 from skiff_cli.credentials import Secrets
 from skiff_cli.environment import service_environment
+from skiff_cli.settings_reference.classes import settings_class
 from skiff_gateway.openapi_merge import merge
 from skiff_kit.catalog import SERVICES, ServiceSpec
-from skiff_kit.settings import ServiceSettings, load_settings
+from skiff_kit.settings import load_settings
 
 Document = dict[str, Any]
-
-
-def _settings_class(spec: ServiceSpec) -> type[ServiceSettings]:
-    """The `ServiceSettings` subclass that `<package>.settings` defines."""
-    module = importlib.import_module(f"{spec.package}.settings")
-    for value in vars(module).values():
-        if (
-            inspect.isclass(value)
-            and issubclass(value, ServiceSettings)
-            and value is not ServiceSettings
-            and value.__module__ == module.__name__
-        ):
-            return value
-    raise LookupError(f"{module.__name__} defines no ServiceSettings")
 
 
 def _service_document(config: StackConfig, spec: ServiceSpec) -> Document:
     """One service's own OpenAPI document, from its app built with a stack's environment."""
     environ = service_environment(config, spec, replica=0, private_port=1, base={})
-    settings = load_settings(_settings_class(spec), environ=environ)
+    settings = load_settings(settings_class(spec), environ=environ)
     app = importlib.import_module(f"{spec.package}.app").create(settings)
     document: Document = app.openapi_schema.to_schema()
     return document

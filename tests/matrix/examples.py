@@ -27,6 +27,12 @@ BODIES: dict[str, Any] = {
     "POST /api/v1/auth/logout": lambda: {"all_devices": False},
     "POST /api/v1/billing/checkout": lambda: {"package_id": "pkg_1000"},
     "PUT /api/v1/billing/auto-topup": lambda: {"enabled": False},
+    # A receiver address the test stack allows (loopback); nothing listens on the discard port.
+    "POST /api/v1/webhooks": lambda: {"url": "http://127.0.0.1:9/matrix", "events": ["*"]},
+    "PATCH /api/v1/webhooks/{endpoint_id}": lambda: {"description": "renamed"},
+    "POST /api/v1/webhooks/{endpoint_id}/recover": lambda: {
+        "since": (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    },
 }
 
 

@@ -108,6 +108,24 @@ async def purchase(org: OrganizationA, made: dict[str, str]) -> str:
     return str(_body(started)["purchase_id"])
 
 
+async def webhook_endpoint(org: OrganizationA, made: dict[str, str]) -> str:
+    """An endpoint of A on a loopback address the test stack allows (nothing listens there)."""
+    created = await org.call(
+        "POST",
+        "/api/v1/webhooks",
+        org.owner_a,
+        json={"url": "http://127.0.0.1:9/matrix", "events": ["sandbox.session.started"]},
+    )
+    return str(_body(created)["id"])
+
+
+async def webhook_delivery(org: OrganizationA, made: dict[str, str]) -> str:
+    """A message (a test ping) of the path's endpoint."""
+    endpoint_id = made.get("endpoint_id") or await webhook_endpoint(org, made)
+    sent = await org.call("POST", f"/api/v1/webhooks/{endpoint_id}/test", org.owner_a)
+    return str(_body(sent)["id"])
+
+
 # Keyed by the path parameter's name; a bare `{id}` is keyed by its collection: "sessions/{id}".
 FACTORIES: dict[str, Factory] = {
     "key_id": api_key,
@@ -120,6 +138,8 @@ FACTORIES: dict[str, Factory] = {
     "task_id": task,
     "tasks/{id}": task,
     "purchase_id": purchase,
+    "endpoint_id": webhook_endpoint,
+    "delivery_id": webhook_delivery,
 }
 
 

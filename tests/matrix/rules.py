@@ -21,6 +21,7 @@ ANONYMOUS: dict[str, str] = {
     "GET /api/v1/health/deep": "the gateway's own health probe, answered before authentication",
     "POST /webhooks/stripe": "Stripe calls it; the Stripe-Signature of the body is the credential",
     "POST /webhooks/polar": "Polar calls it; the Standard Webhooks signature is the credential",
+    "POST /api/v1/notifications/unsubscribe": "one-click unsubscribe: its signed token is the key",
 }
 
 # Writes a viewer may make: none of them changes the acting organization.
@@ -30,6 +31,7 @@ VIEWER_MAY_WRITE: dict[str, str] = {
     "POST /api/v1/organizations": "creates a new organization the caller owns, not a change to A",
     "PATCH /api/v1/notifications/{notification_id}": "marks the caller's own notification",
     "POST /api/v1/notifications/read-all": "marks the caller's own notifications",
+    "PUT /api/v1/notifications/preferences": "the caller's own notification preferences",
 }
 
 # Paths whose id is not an organization's resource: (status, code) a stranger gets instead of

@@ -43,19 +43,35 @@ SECRET_SETTINGS = (
 class ContainerSettings(ServiceSettings, kw_only=True):
     """`SKIFF_*` variables of the container commands (docs/deploy.md); `nats_url` is inherited."""
 
-    secrets_dir: str = "/run/skiff/secrets"  # secrets.json + postgres-password
-    settings_root: str = "/run/skiff/settings"  # <service>/settings.json, one volume each
-    admin_dsn: str = ""  # a superuser URL; else built from the four below
+    secrets_dir: str = "/run/skiff/secrets"
+    """Where `secrets` keeps `secrets.json` and `postgres-password` (the `secrets` volume)."""
+    settings_root: str = "/run/skiff/settings"
+    """Where `secrets` writes each service's settings file, `<service>/settings.json` (one
+    volume each)."""
+    admin_dsn: str = ""
+    """A PostgreSQL superuser URL for `bootstrap` and `migrate`; empty: built from
+    `SKIFF_POSTGRES_*` and the generated password."""
     postgres_host: str = "postgres"
+    """The PostgreSQL server's host."""
     postgres_port: int = 5432
+    """The PostgreSQL server's port."""
     postgres_user: str = "postgres"
-    postgres_password: str = ""  # an external server's; empty: generated on first start
+    """The PostgreSQL superuser."""
+    postgres_password: str = ""
+    """An external server's superuser password; empty: generated on the first start."""
     database: str = "skiff"
-    nats_url: str = "nats://nats:4222"  # the compose service's
-    stream_replicas: int = 1  # 3 on a 3-node NATS cluster
-    upstream_url: str = "http://{host}:{port}"  # {host}: the service's name with '-'
-    postgres_uid: int = 999  # owner of postgres-password (the PostgreSQL image's user)
-    service_uid: int = 10001  # owner of the other files (the service image's user)
+    """The database that holds every service's schema."""
+    nats_url: str = "nats://nats:4222"
+    """NATS, where `bootstrap` creates the JetStream streams (the compose service's)."""
+    stream_replicas: int = 1
+    """Replicas of each JetStream stream: 3 on a 3-node NATS cluster."""
+    upstream_url: str = "http://{host}:{port}"
+    """The gateway's address of each service; `{host}` is the service's name with `-`,
+    `{port}` its port."""
+    postgres_uid: int = 999
+    """Owner of `postgres-password` (the PostgreSQL image's user)."""
+    service_uid: int = 10001
+    """Owner of the other files (the service image's user)."""
 
 
 def container_settings() -> ContainerSettings:

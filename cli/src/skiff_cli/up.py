@@ -15,6 +15,8 @@ import structlog
 from msgspec.structs import replace
 from skiff_embedded import EmbeddedNats, EmbeddedPostgres
 from skiff_kit.catalog import SERVICES, service
+from skiff_kit.settings import ServiceSettings
+from skiff_kit.unknown_settings import warn_unknown_variables
 
 from skiff_cli.config import Command, StackConfig, module_command
 from skiff_cli.console import fail
@@ -91,6 +93,8 @@ class UpSession:
         if previous is not None:
             for leftover in reap_leftovers(previous):
                 log.warning("stopped a leftover of an earlier run", process=leftover)
+        # Each service warns in its own log; the console is where the operator looks.
+        warn_unknown_variables(ServiceSettings)
         check_secrets_match_data(layout)
         secrets = load_or_create(
             layout.secrets_path, [spec.schema for spec in SERVICES if spec.schema is not None]

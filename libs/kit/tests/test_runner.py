@@ -136,6 +136,24 @@ def test_openapi_command_prints_the_document() -> None:
     assert "/greet" in document["paths"]
 
 
+def test_an_unknown_setting_is_named_at_start_with_a_hint() -> None:
+    process = start(
+        {"SKIFF_SERVICE_NAME": "sample", "SKIFF_GRETING": "ahoy", "SKIFF_SMTP_HOST": "mail"},
+        "openapi",
+    )
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    json.loads(stdout)  # the warning goes to the log (stderr), never into the document
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    warned = {
+        line["variable"]: line for line in lines if line["event"] == "unknown setting ignored"
+    }
+    assert warned["SKIFF_GRETING"]["did_you_mean"] == "SKIFF_GREETING"
+    assert warned["SKIFF_GRETING"]["level"] == "warning"
+    assert warned["SKIFF_GRETING"]["service"] == "sample"
+    assert "SKIFF_SMTP_HOST" not in warned  # notification's setting: known
+
+
 async def test_migrate_command(fresh_database: TestDatabase, postgres_admin_dsn: str) -> None:
     await bootstrap_database(
         postgres_admin_dsn, database=fresh_database.name, roles={"kit_run": "run-pass"}

@@ -1,4 +1,4 @@
-"""Generate JSON Schema and an AsyncAPI 3 document from the event Structs (`make contracts`)."""
+"""Generate JSON Schema, AsyncAPI 3 and webhook schemas from the event Structs (make contracts)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 
 from skiff_contracts.envelope import Envelope, EventPayload
+from skiff_contracts.public import public_event_types, webhook_schema
 from skiff_contracts.registry import EVENT_TYPES
 
 GENERATED = Path(__file__).resolve().parents[2] / "generated"
@@ -98,6 +99,9 @@ def render() -> dict[Path, str]:
         Path(f"jsonschema/{schema_name(cls)}.json"): _dump(event_schema(cls))
         for cls in EVENT_TYPES.values()
     }
+    # What webhook receivers get (the event catalog serves the same schemas).
+    for cls in public_event_types().values():
+        files[Path(f"webhooks/{schema_name(cls)}.json")] = _dump(webhook_schema(cls))
     files[Path("asyncapi.json")] = _dump(asyncapi_document())
     return files
 

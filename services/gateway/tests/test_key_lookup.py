@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import msgspec
 import pytest
 from directory_helpers import evolve, hashed, key_state, raw_key
 from nats.aio.client import Client as NATS
@@ -109,3 +110,20 @@ async def test_identity_unreachable_is_a_refusal_not_an_error(nats_url: str) -> 
         assert await lookup.find(hashed(raw_key())) is False
     finally:
         await nc.close()
+
+
+async def test_a_looked_up_key_is_provisional_until_the_bucket_confirms_it(
+    nc: NATS, identity: FakeIdentity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = raw_key()
+    identity.states[hashed(raw)] = key_state(raw)
+    view = DirectoryView()
+    lookup = lookup_of(view, nc)
+    assert await lookup.find(hashed(raw))
+
+    monkeypatch.setattr("skiff_gateway.directory.view.PROVISIONAL_SECONDS", 0.0)
+    view.offer(evolve(key_state(raw), ApiKeyRevoked, revoked=False))  # a newer lookup answer
+    assert view.key(hashed(raw)) is None  # expired unconfirmed: it must be looked up again
+
+    view.apply(f"apikey.{key_state(raw).key_id}", msgspec.json.encode(key_state(raw)))
+    assert view.key(hashed(raw)) is not None  # from the bucket: not provisional

@@ -1,6 +1,6 @@
 """What the HTTP server refuses below the application, and the error-shape answers it writes.
 
-The limits come from the service's settings (`SKIFF_HTTP_*`, docs/operations.md); the answers
+The limits come from the service's settings (`SKIFF_HTTP_*`, docs/settings.md); the answers
 are the API's error shape `{error, code, details, request_id}`, written straight to the socket
 by `skiff_kit.http_protocol` because no application runs for a request that never parsed.
 """

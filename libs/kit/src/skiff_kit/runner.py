@@ -18,6 +18,7 @@ from skiff_kit.http_limits import HttpLimits
 from skiff_kit.http_protocol import protocol_for
 from skiff_kit.logging import configure_logging, get_logger
 from skiff_kit.settings import ServiceSettings, SettingsError, load_settings
+from skiff_kit.unknown_settings import warn_unknown_variables
 
 S = TypeVar("S", bound=ServiceSettings)
 GRACEFUL_SHUTDOWN_SECONDS = 20
@@ -118,7 +119,8 @@ def run_service(
     script_location: str | None,
     argv: Sequence[str] | None = None,
 ) -> None:
-    """Parse the command line, read the settings once, then serve, migrate or print OpenAPI."""
+    """Parse the command line, read the settings once, name unknown `SKIFF_*` variables, then
+    serve, migrate or print OpenAPI."""
     parser = argparse.ArgumentParser(description="Run a Skiff service.")
     parser.add_argument(
         "command", nargs="?", default="serve", choices=("serve", "migrate", "openapi")
@@ -129,10 +131,11 @@ def run_service(
     except SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    configure_logging(
+        service=settings.service_name, log_format=settings.log_format, level=settings.log_level
+    )
+    warn_unknown_variables(settings_cls)  # a misspelled setting would silently do nothing
     if arguments.command == "migrate":
-        configure_logging(
-            service=settings.service_name, log_format=settings.log_format, level=settings.log_level
-        )
         migrate(settings, script_location)
     elif arguments.command == "openapi":
         schema = app_factory(settings).openapi_schema.to_schema()

@@ -1,6 +1,7 @@
 """`python -m skiff_standins`: serve the Stripe and Polar stand-ins (development only).
 
-Settings (environment): `SKIFF_STANDIN_PORT` (8090), `SKIFF_STANDIN_PUBLIC_URL`
+Settings (environment): `SKIFF_STANDIN_HOST` (127.0.0.1; `0.0.0.0` in a container),
+`SKIFF_STANDIN_PORT` (8090), `SKIFF_STANDIN_PUBLIC_URL`
 (`http://localhost:<port>`), `SKIFF_STANDIN_STRIPE_WEBHOOK_URL` / `_POLAR_WEBHOOK_URL` (where
 webhooks go: the gateway's `/webhooks/stripe` and `/webhooks/polar`),
 `SKIFF_STRIPE_WEBHOOK_SECRET`, `SKIFF_POLAR_WEBHOOK_SECRET` (the secrets billing checks).
@@ -30,7 +31,8 @@ def main() -> None:
         stripe_sender=HttpSender(stripe_url) if stripe_url else None,
         polar_sender=HttpSender(polar_url) if polar_url else None,
     )
-    uvicorn.run(create_app(standins), host="127.0.0.1", port=port, log_level="warning")
+    host = os.environ.get("SKIFF_STANDIN_HOST", "127.0.0.1")
+    uvicorn.run(create_app(standins), host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ ANONYMOUS_PATHS: frozenset[str] = frozenset(
         "/api/v1/auth/verify-email",
         "/api/v1/auth/forgot-password",
         "/api/v1/auth/reset-password",
+        # One-click unsubscribe from an email (RFC 8058): the signed token is the credential.
+        "/api/v1/notifications/unsubscribe",
     }
 )
 ANONYMOUS_PREFIXES: tuple[str, ...] = ("/api/v1/auth/oauth/", "/webhooks/")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from skiff_kit.idempotency import idempotency_table
 from skiff_messaging.tables import messaging_tables
-from sqlalchemy import DateTime, Index, MetaData, String, Text, func
+from sqlalchemy import DateTime, Index, MetaData, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -16,13 +17,17 @@ class Base(DeclarativeBase):
 
 
 MESSAGING = messaging_tables(Base.metadata)
+IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)
 
 
 class Notification(Base):
-    """Something a user is told in the app; `source_event_id` makes one event one notification."""
+    """Something a user is told in the app; one event makes at most one per recipient."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_recipient", "organization_id", "user_id", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_recipient", "organization_id", "user_id", "id"),
+        UniqueConstraint("source_event_id", "user_id", name="uq_notifications_source_user"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     organization_id: Mapped[str] = mapped_column(String(40))
@@ -31,6 +36,6 @@ class Notification(Base):
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    source_event_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    source_event_id: Mapped[str | None] = mapped_column(String(120))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -15,7 +15,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
 from skiff_messaging.aio import backoff_delay, raise_if_cancelled
-from skiff_messaging.connection import connect, drain_then_close
+from skiff_messaging.connection import connect, drain_then_close, on_reconnect
 from skiff_messaging.streams import ensure_streams
 
 from skiff_gateway.directory.projector import Projector
@@ -54,6 +54,7 @@ class Directory:
         self.usage_report_seconds = usage_report_seconds
         self.start_timeout_seconds = start_timeout_seconds
         self.nats: NATS | None = None
+        self._watcher: Watcher | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
@@ -76,6 +77,7 @@ class Directory:
     async def _run(self, ready: asyncio.Event) -> None:
         """Connect and run the three loops; start over (with back-off) if setting up fails."""
         self.nats = await connect(self.nats_url, name="gateway")
+        on_reconnect(self.nats, self._rewatch)
         attempt = 0
         try:
             while True:
@@ -94,7 +96,7 @@ class Directory:
     async def _serve(self, js: JetStreamContext, ready: asyncio.Event) -> None:
         await ensure_streams(js, ["IDENTITY", "GATEWAY"])
         kv = await open_bucket(js, self.bucket)
-        watcher = Watcher(kv, self.view)
+        watcher = self._watcher = Watcher(kv, self.view)
         tasks = [
             asyncio.create_task(watcher.run(), name="directory-watcher"),
             asyncio.create_task(Projector(js, kv).run(), name="directory-projector"),
@@ -112,6 +114,12 @@ class Directory:
                 await asyncio.wait_for(self.usage.report(js), 2.0)
             except Exception as exc:
                 log.warning("last usage report lost", error=repr(exc))
+
+    async def _rewatch(self) -> None:
+        """After a reconnection: re-read the bucket, so a revocation made while NATS was away
+        (or while the watch's consumer was being re-made) applies at once."""
+        if self._watcher is not None:
+            await self._watcher.restart()
 
     async def check_ready(self) -> None:
         """Readiness: NATS connected and the view loaded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import msgspec
@@ -48,12 +49,19 @@ def entry_of(state: ApiKeyState) -> KeyEntry:
     )
 
 
+# A key learned from a lookup, not yet seen in the bucket, is trusted this long; then it is
+# looked up again. So a replica whose watch has fallen behind cannot keep honouring a key
+# revoked meanwhile for more than this.
+PROVISIONAL_SECONDS = 30.0
+
+
 class DirectoryView:
     """Keys by secret hash (current and in-grace), roles by (user, org), session revocations."""
 
     def __init__(self) -> None:
         self.loaded = False  # True once the whole bucket was read at start
         self.keys: dict[str, KeyEntry] = {}
+        self.provisional: dict[str, float] = {}  # key id -> until (monotonic), lookups only
         self.by_secret: dict[str, KeyEntry] = {}
         self.by_grace: dict[str, KeyEntry] = {}
         self.roles: dict[tuple[str, str], str | None] = {}
@@ -62,10 +70,18 @@ class DirectoryView:
     def key(self, secret_hash: str) -> tuple[KeyEntry, bool] | None:
         """The key whose current (False) or previous, rotated-away (True) secret this is."""
         entry = self.by_secret.get(secret_hash)
-        if entry is not None:
-            return entry, False
-        entry = self.by_grace.get(secret_hash)
-        return (entry, True) if entry is not None else None
+        previous = False
+        if entry is None:
+            entry = self.by_grace.get(secret_hash)
+            previous = True
+        if entry is None:
+            return None
+        until = self.provisional.get(entry.key_id) if self.provisional else None
+        if until is not None and until <= time.monotonic():
+            self._key(entry.key_id, None)  # unconfirmed for too long: look it up again
+            self.provisional.pop(entry.key_id, None)
+            return None
+        return entry, previous
 
     def apply(self, kv_key: str, value: bytes | None) -> None:
         """Take one record of the bucket (None: it was deleted); bad records are skipped."""
@@ -73,6 +89,7 @@ class DirectoryView:
         try:
             if kind == "apikey":
                 self._key(rest, msgspec.json.decode(value, type=ApiKeyState) if value else None)
+                self.provisional.pop(rest, None)  # the bucket has it: confirmed
             elif kind == "member":
                 user_id, _, org_id = rest.partition(".")
                 role = msgspec.json.decode(value, type=MemberRecord).role if value else None
@@ -87,10 +104,12 @@ class DirectoryView:
             log.error("directory record skipped", key=kv_key, error=str(exc))
 
     def offer(self, state: ApiKeyState) -> None:
-        """Take a key's state learned outside the bucket (a lookup), unless it is older."""
+        """Take a key's state learned outside the bucket (a lookup), unless it is older; it is
+        provisional until the bucket confirms it (`PROVISIONAL_SECONDS`)."""
         known = self.keys.get(state.key_id)
-        if known is None or known.version <= state.version:
+        if known is None or known.version < state.version:
             self._key(state.key_id, state)
+            self.provisional[state.key_id] = time.monotonic() + PROVISIONAL_SECONDS
 
     def _key(self, key_id: str, state: ApiKeyState | None) -> None:
         old = self.keys.pop(key_id, None)

@@ -23,6 +23,15 @@ class Watcher:
         self.kv = kv
         self.view = view
         self.ready = asyncio.Event()
+        self._current: KeyValue.KeyWatcher | None = None
+
+    async def restart(self) -> None:
+        """Read the whole bucket again and follow it afresh (after NATS came back: the watch's
+        consumer lived in the server's memory, and changes made meanwhile must be seen)."""
+        current = self._current
+        if current is not None:
+            with contextlib.suppress(Exception):
+                await current.stop()  # type: ignore[no-untyped-call]
 
     async def run(self) -> None:
         """Watch until cancelled; after a failure the watch restarts and re-reads the bucket."""
@@ -30,7 +39,7 @@ class Watcher:
         while True:
             raise_if_cancelled()
             try:
-                watcher = await self.kv.watchall()
+                watcher = self._current = await self.kv.watchall()
                 try:
                     async for entry in watcher:
                         if entry is None:  # the end of what the bucket held at start

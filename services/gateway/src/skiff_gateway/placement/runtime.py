@@ -22,7 +22,7 @@ from nats.js.kv import KeyValue
 from skiff_contracts.live import PLACEMENT_BUCKET
 from skiff_kit.errors import NotFound, ServiceUnavailable
 from skiff_messaging.aio import backoff_delay, raise_if_cancelled
-from skiff_messaging.connection import connect, drain_then_close
+from skiff_messaging.connection import connect, drain_then_close, on_reconnect
 
 from skiff_gateway.placement.view import Placed, PlacementView, placed_of
 from skiff_gateway.upstream import Upstream, UpstreamPool
@@ -57,6 +57,7 @@ class Placements:
         self.view = PlacementView()
         self.nats: NATS | None = None
         self._kv: KeyValue | None = None
+        self._watching: KeyValue.KeyWatcher | None = None
         self._pools: dict[str, UpstreamPool] = {}
 
     @contextlib.asynccontextmanager
@@ -118,6 +119,7 @@ class Placements:
 
     async def _run(self) -> None:
         self.nats = await connect(self.nats_url, name="gateway-placement")
+        on_reconnect(self.nats, self._rewatch)
         attempt = 0
         try:
             while True:
@@ -141,7 +143,7 @@ class Placements:
 
     async def _follow(self, kv: KeyValue) -> None:
         """Load the bucket, then apply every change (a restart re-reads it all)."""
-        watcher = await kv.watchall()
+        watcher = self._watching = await kv.watchall()
         fresh: set[str] = set()
         try:
             async for entry in watcher:
@@ -158,6 +160,12 @@ class Placements:
             self.view.loaded = False
             with contextlib.suppress(Exception):
                 await watcher.stop()  # type: ignore[no-untyped-call]
+
+    async def _rewatch(self) -> None:
+        """After a reconnection: re-read the bucket and follow it afresh."""
+        if self._watching is not None:
+            with contextlib.suppress(Exception):
+                await self._watching.stop()  # type: ignore[no-untyped-call]
 
     def _apply(self, session_id: str, value: bytes | None) -> None:
         before = self.view.get(session_id)

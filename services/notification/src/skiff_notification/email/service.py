@@ -16,9 +16,15 @@ CHANNEL = "skiff_email_outbox"
 
 
 async def enqueue(
-    session: AsyncSession, *, source_event_id: str, kind: str, to: str, message: Rendered
+    session: AsyncSession,
+    *,
+    source_event_id: str,
+    kind: str,
+    to: str,
+    message: Rendered,
+    unsubscribe_url: str | None = None,
 ) -> bool:
-    """Queue the email of one event, once; False when that event already has its email."""
+    """Queue the email of one event to one address, once; False when it was queued before."""
     now = datetime.now(UTC)
     email_id = await session.scalar(
         insert(OutgoingEmail)
@@ -29,12 +35,13 @@ async def enqueue(
             to_address=to,
             subject=message.subject,
             text_body=message.text,
+            unsubscribe_url=unsubscribe_url,
             status=PENDING,
             attempts=0,
             next_attempt_at=now,
             created_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["source_event_id"])
+        .on_conflict_do_nothing(constraint="uq_email_outbox_source_to")
         .returning(OutgoingEmail.id)
     )
     if email_id is None:

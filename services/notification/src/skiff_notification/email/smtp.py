@@ -33,6 +33,10 @@ def message_of(row: OutgoingEmail, sender: str) -> EmailMessage:
     message["Date"] = format_datetime(row.created_at)
     message["Message-ID"] = make_msgid(idstring=row.id, domain="skiff.local")
     message["X-Skiff-Email-Id"] = row.id
+    if row.unsubscribe_url:
+        # RFC 8058: mail clients offer the button and POST this body to the URL, no sign-in.
+        message["List-Unsubscribe"] = f"<{row.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(row.text_body)
     return message
 

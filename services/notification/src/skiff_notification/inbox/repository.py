@@ -17,7 +17,7 @@ async def insert_once(session: AsyncSession, notification: Notification) -> bool
     inserted = await session.scalar(
         insert(Notification)
         .values(**values)
-        .on_conflict_do_nothing(index_elements=[Notification.source_event_id])
+        .on_conflict_do_nothing(constraint="uq_notifications_source_user")
         .returning(Notification.id)
     )
     return inserted is not None

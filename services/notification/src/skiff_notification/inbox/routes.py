@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.errors import Forbidden
 from skiff_kit.internal_token import CurrentPrincipal, Principal
+from skiff_kit.openapi_errors import errors
 from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
 
 from skiff_notification.inbox import repository, service
@@ -45,7 +46,7 @@ class NotificationsController(Controller):
     path = "/api/v1/notifications"
     tags = ["notifications"]
 
-    @get("/")
+    @get("/", responses=errors(401, 403))
     async def list_notifications(
         self,
         principal: CurrentPrincipal,
@@ -68,7 +69,7 @@ class NotificationsController(Controller):
         )
         return page_of(rows, limit=limit, to_item=_out, id_of=lambda row: row.id)
 
-    @get("/unread-count")
+    @get("/unread-count", responses=errors(401, 403))
     async def unread_count(self, principal: CurrentPrincipal, db_session: DbSession) -> UnreadCount:
         """How many of your notifications are unread."""
         count = await repository.unread_count(
@@ -76,7 +77,7 @@ class NotificationsController(Controller):
         )
         return UnreadCount(unread=count)
 
-    @patch("/{notification_id:str}")
+    @patch("/{notification_id:str}", responses=errors(401, 403, 404))
     async def mark(
         self,
         principal: CurrentPrincipal,
@@ -94,7 +95,7 @@ class NotificationsController(Controller):
         )
         return _out(row)
 
-    @post("/read-all", status_code=200)
+    @post("/read-all", status_code=200, responses=errors(401, 403))
     async def read_all(self, principal: CurrentPrincipal, db_session: DbSession) -> ReadAllResult:
         """Mark every unread notification read."""
         marked = await repository.mark_all_read(

@@ -1,0 +1,1 @@
+"""Who belongs to which organization, with which role and email: fed by identity's events."""

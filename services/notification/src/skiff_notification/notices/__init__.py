@@ -1,0 +1,1 @@
+"""Telling an organization's owners something, in the app and by email, as they prefer."""

@@ -1,0 +1,1 @@
+"""Outbound webhooks: endpoints, messages made from public events, and their delivery."""

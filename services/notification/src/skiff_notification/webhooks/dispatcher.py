@@ -1,0 +1,274 @@
+"""The dispatcher: claims due messages from PostgreSQL and sends them, isolated per endpoint.
+
+Woken at once by NOTIFY (a message stored, a replay, a recovery) and by its own timer for the
+next due retry; never a slow poll. Each claim leases a few due messages per endpoint that has
+room (its concurrency cap and rate limit), so one slow or failing endpoint fills only its own
+slots. Outcomes are written in batches by one writer, which keeps up at hundreds per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+import structlog
+from skiff_messaging.aio import raise_if_cancelled
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from skiff_notification.webhooks import claims, maintenance, outcomes, sender
+from skiff_notification.webhooks.clock import Clock, SystemClock
+from skiff_notification.webhooks.fanout import CHANNEL
+from skiff_notification.webhooks.limits import EndpointLimits
+from skiff_notification.webhooks.network import Clients
+from skiff_notification.webhooks.notices import Notifier
+
+log = structlog.get_logger("skiff_notification.webhooks")
+MAX_IDLE_SECONDS = 60.0  # a lost NOTIFY (a LISTEN reconnect) costs at most this
+_NEXT_DUE = (
+    "SELECT min(m.next_attempt_at) FROM webhook_messages m"
+    " JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled WHERE m.status = 'pending'"
+)
+WRITE_BATCH = 500
+COALESCE_SECONDS = 0.003
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    endpoint_concurrency: int = 4
+    max_in_flight: int = 256
+    lease: timedelta = timedelta(seconds=60)
+    timeout_seconds: float = 15.0
+    max_bytes: int = 256 * 1024
+    disable_after: timedelta = timedelta(days=5)
+    retention: timedelta = timedelta(days=90)
+    maintenance_seconds: float = 60.0
+    scan_limit: int = 500
+
+
+class Dispatcher:
+    """Delivers webhook messages until cancelled."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        clients: Clients,
+        *,
+        config: DispatchConfig,
+        notifier: Notifier,
+        dsn: str,
+        schema: str,
+        clock: Clock | None = None,
+    ) -> None:
+        """`dsn` (libpq form, the service's role) serves the claims and the LISTEN."""
+        self.sessions = session_factory
+        self.clients = clients
+        self.config = config
+        self.notifier = notifier
+        self.clock = clock or SystemClock()
+        self.dsn = dsn
+        self.schema = schema
+        self._pool: asyncpg.Pool | None = None
+        self._rooms: dict[str, int] = {}
+        self.limits = EndpointLimits(config.endpoint_concurrency)
+        self._wake = asyncio.Event()
+        self._chores = asyncio.Event()
+        self._results: asyncio.Queue[outcomes.Result] = asyncio.Queue()
+        self._sending: set[asyncio.Task[None]] = set()
+        self._listener: asyncpg.Connection | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Claim and send; write outcomes; do the chores; survive the database going away."""
+        self._listener = await self._listen()
+        helpers = [
+            asyncio.create_task(self._write_outcomes(), name="webhook-outcomes"),
+            asyncio.create_task(self._do_chores(), name="webhook-chores"),
+        ]
+        try:
+            await self._claim_loop()
+        finally:
+            for task in [*helpers, *self._sending]:
+                task.cancel()
+            await asyncio.gather(*helpers, *self._sending, return_exceptions=True)
+            if self._listener is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._listener.close(), 2)
+            if self._pool is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self._pool.close(), 2)
+
+    async def _claim_loop(self) -> None:
+        failures = 0
+        while True:
+            raise_if_cancelled()
+            self._wake.clear()
+            if self._listener is None or self._listener.is_closed():
+                self._listener = await self._listen()  # lost with its connection: listen again
+            try:
+                started, blocked = await self.claim_once()
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                log.warning("webhook claim failed", error=repr(exc))
+                await self.clock.wait(min(30.0, 0.5 * 2**failures), self._wake)
+                continue
+            if not started:
+                await self.clock.wait(await self._idle_seconds(blocked), self._wake)
+            if self._sending:
+                # Busy: let a few more sends finish, so one claim serves them all instead of
+                # one claim (a statement on PostgreSQL) per finished send.
+                await asyncio.sleep(COALESCE_SECONDS)
+
+    async def claim_once(self) -> tuple[int, bool]:
+        """Lease and start what may start now; (started, whether due work had to wait)."""
+        room_total = self.config.max_in_flight - len(self._sending)
+        if room_total <= 0:
+            return 0, True
+        now = self.clock.now()
+        limit = min(self.config.scan_limit, room_total)
+        self._rooms = self.limits.rooms()
+        async with (await self._claims_pool()).acquire() as connection:
+            taken = await claims.claim(
+                connection,
+                now=now,
+                lease_until=now + self.config.lease,
+                rooms=self._rooms,
+                per_endpoint=self.config.endpoint_concurrency,
+                limit=limit,
+            )
+            beyond = []
+            for claimed, target in taken:
+                if self.limits.room(target.id, target.rate_limit_per_second) <= 0:
+                    beyond.append(claimed.id)  # first sight of its rate limit: give it back
+                    continue
+                self.limits.started(target.id, target.rate_limit_per_second)
+                task = asyncio.create_task(self._send(claimed, target, now))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+            await claims.release(connection, beyond, now=now)
+        return len(taken) - len(beyond), bool(beyond) or len(taken) >= limit
+
+    async def _claims_pool(self) -> asyncpg.Pool:
+        """The dispatcher's own connections: a claim is one statement, no BEGIN/COMMIT trips."""
+        if self._pool is None:
+            self._pool = await asyncpg.create_pool(
+                self.dsn,
+                min_size=1,
+                max_size=2,
+                server_settings={"search_path": self.schema, "application_name": "webhooks"},
+            )
+        return self._pool
+
+    async def _send(
+        self, claimed: claims.Claimed, target: claims.Target, started_at: datetime
+    ) -> None:
+        try:
+            outcome = await sender.attempt(
+                self.clients.of(target.id),
+                url=target.url,
+                message_id=claimed.id,
+                body=claimed.body,
+                secrets=target.secrets,
+                timeout_seconds=self.config.timeout_seconds,
+            )
+        finally:
+            self.limits.finished(target.id)
+            self._wake.set()
+        self._results.put_nowait(outcomes.Result(claimed, outcome, started_at))
+        log.debug(
+            "webhook attempt",
+            message_id=claimed.id,
+            endpoint_id=target.id,
+            status_code=outcome.status_code,
+            error=outcome.error,
+        )
+
+    async def _idle_seconds(self, blocked: bool) -> float:
+        """Until the next due message, or until a busy endpoint has room again.
+
+        Due messages that could not be taken wait for a send to finish (which wakes the loop)
+        or for a rate-limited endpoint's next token.
+        """
+        async with (await self._claims_pool()).acquire() as connection:
+            due: datetime | None = await connection.fetchval(_NEXT_DUE)
+        if due is None:
+            return MAX_IDLE_SECONDS
+        seconds = (due - self.clock.now()).total_seconds()
+        if seconds > 0 and not blocked:
+            return min(MAX_IDLE_SECONDS, seconds)
+        token = self.limits.seconds_to_room(self._rooms)
+        if token is not None:
+            return max(0.001, token)
+        if any(room <= 0 for room in self._rooms.values()):
+            return 1.0  # endpoints full of sends: the next one to finish wakes the loop
+        return 0.05  # due, yet taken by another dispatcher just now
+
+    async def _write_outcomes(self) -> None:
+        while True:
+            batch = [await self._results.get()]
+            while not self._results.empty() and len(batch) < WRITE_BATCH:
+                batch.append(self._results.get_nowait())
+            failures = 0
+            while True:
+                try:
+                    async with self.sessions() as session, session.begin():
+                        await outcomes.apply(
+                            session,
+                            batch,
+                            now=self.clock.now(),
+                            disable_after=self.config.disable_after,
+                            notifier=self.notifier,
+                        )
+                    break
+                except Exception as exc:  # kept and written again: the lease covers the wait
+                    failures += 1
+                    log.warning("webhook outcomes not written", error=repr(exc), count=len(batch))
+                    await asyncio.sleep(min(10.0, 0.2 * 2**failures))
+            self._wake.set()
+
+    async def _do_chores(self) -> None:
+        while True:
+            try:
+                await self.chores()
+            except Exception as exc:
+                log.warning("webhook chores failed", error=repr(exc))
+            self._chores.clear()
+            await self.clock.wait(self.config.maintenance_seconds, self._chores)
+
+    async def chores(self) -> None:
+        """Recoveries, health by the clock, retention, idle clients; one transaction each."""
+        await self.clients.close_idle(set(self.limits.in_flight))
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            recovered = await maintenance.run_recoveries(
+                session, now=now, max_bytes=self.config.max_bytes
+            )
+        if recovered:
+            self._wake.set()
+        async with self.sessions() as session, session.begin():
+            await maintenance.park_strays(session)
+            await maintenance.check_endpoints(
+                session, now=now, disable_after=self.config.disable_after, notifier=self.notifier
+            )
+        async with self.sessions() as session, session.begin():
+            await maintenance.purge(session, now=now, retention=self.config.retention)
+
+    def _notified(self, *args: object) -> None:
+        payload = args[-1] if args else ""
+        if payload == "recover":
+            self._chores.set()
+        self._wake.set()
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            connection = await asyncpg.connect(self.dsn)
+            await connection.add_listener(CHANNEL, self._notified)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("webhook dispatcher cannot LISTEN", error=repr(exc))
+            return None
+        return connection

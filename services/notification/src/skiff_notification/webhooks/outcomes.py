@@ -1,0 +1,204 @@
+"""What an attempt's outcome does: the log, the message's next step, the endpoint's health.
+
+Applied for a batch of outcomes in one transaction. 2xx succeeds and ends a run of failures;
+410 disables the endpoint at once; any other failure waits for the next step of the schedule,
+or fails the message when the schedule is spent (telling the owners at the first such
+message). An endpoint failing for `disable_after` is disabled, its owners warned a day before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from skiff_notification.webhooks import service
+from skiff_notification.webhooks.claims import Claimed
+from skiff_notification.webhooks.models import (
+    ENDPOINT_DISABLED,
+    FAILED,
+    MANUAL,
+    PENDING,
+    SCHEDULED,
+    SUCCEEDED,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
+from skiff_notification.webhooks.notices import Notifier
+from skiff_notification.webhooks.schedule import next_delay
+from skiff_notification.webhooks.sender import TIMEOUT, Outcome
+
+WARNING_AHEAD = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    claimed: Claimed
+    outcome: Outcome
+    started_at: datetime
+
+
+_TABLE = cast(Table, WebhookMessage.__table__)
+_MESSAGES = _TABLE.c
+# Core, not ORM: executed with one parameter set per message (executemany).
+_SUCCEEDED = (
+    update(_TABLE)
+    .where(_MESSAGES.id == bindparam("mid"))
+    .values(
+        status=SUCCEEDED,
+        attempts=_MESSAGES.attempts + 1,
+        manual=False,
+        next_attempt_at=None,
+        last_attempt_at=bindparam("at"),
+        succeeded_at=bindparam("at"),
+    )
+)
+
+
+async def apply(
+    session: AsyncSession,
+    results: list[Result],
+    *,
+    now: datetime,
+    disable_after: timedelta,
+    notifier: Notifier,
+) -> None:
+    """Record every result; messages deleted meanwhile (endpoint deleted) are skipped."""
+    ids = [r.claimed.id for r in results]
+    alive = set(
+        await session.scalars(
+            select(WebhookMessage.id).where(WebhookMessage.id.in_(ids)).with_for_update()
+        )
+    )
+    results = [r for r in results if r.claimed.id in alive]
+    if not results:
+        return
+    await session.execute(insert(WebhookAttempt), [_attempt_row(r) for r in results])
+    ok = [r for r in results if r.outcome.succeeded]
+    if ok:
+        await session.execute(_SUCCEEDED, [{"mid": r.claimed.id, "at": r.started_at} for r in ok])
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(
+                WebhookEndpoint.id.in_({r.claimed.endpoint_id for r in ok}),
+                WebhookEndpoint.failing_since.is_not(None),
+            )
+            .values(failing_since=None, failing_notice_at=None, warning_notice_at=None)
+        )
+    failed = [r for r in results if not r.outcome.succeeded]
+    if failed:
+        await _failures(session, failed, now=now, disable_after=disable_after, notifier=notifier)
+
+
+async def _failures(
+    session: AsyncSession,
+    failed: list[Result],
+    *,
+    now: datetime,
+    disable_after: timedelta,
+    notifier: Notifier,
+) -> None:
+    endpoint_ids = sorted({r.claimed.endpoint_id for r in failed})  # one lock order everywhere
+    endpoints = {
+        e.id: e
+        for e in await session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.id.in_(endpoint_ids))
+            .order_by(WebhookEndpoint.id)
+            .with_for_update()
+        )
+    }
+    messages = {
+        m.id: m
+        for m in await session.scalars(
+            select(WebhookMessage).where(WebhookMessage.id.in_([r.claimed.id for r in failed]))
+        )
+    }
+    for result in failed:
+        endpoint = endpoints.get(result.claimed.endpoint_id)
+        message = messages.get(result.claimed.id)
+        if endpoint is None or message is None:
+            continue
+        await _one_failure(session, endpoint, message, result, now=now, notifier=notifier)
+    for endpoint in endpoints.values():
+        await check_health(
+            session, endpoint, now=now, disable_after=disable_after, notifier=notifier
+        )
+
+
+async def _one_failure(
+    session: AsyncSession,
+    endpoint: WebhookEndpoint,
+    message: WebhookMessage,
+    result: Result,
+    *,
+    now: datetime,
+    notifier: Notifier,
+) -> None:
+    outcome = result.outcome
+    message.attempts += 1
+    message.last_attempt_at = result.started_at
+    if endpoint.enabled and endpoint.failing_since is None:
+        endpoint.failing_since = result.started_at
+    if outcome.status_code == 410 and endpoint.enabled:
+        await service.disable(session, endpoint, reason="gone", now=now)
+        await notifier.disabled(session, endpoint)
+    if not endpoint.enabled:
+        message.status, message.next_attempt_at, message.manual = ENDPOINT_DISABLED, None, False
+        return
+    delay = None
+    if not message.manual:
+        delay = next_delay(
+            message.attempts,
+            status_code=outcome.status_code,
+            timed_out=outcome.error == TIMEOUT,
+            retry_after=outcome.retry_after,
+        )
+    message.manual = False
+    if delay is not None:
+        message.status, message.next_attempt_at = PENDING, now + delay
+        return
+    message.status, message.next_attempt_at = FAILED, None
+    if endpoint.failing_notice_at is None and not result.claimed.manual:
+        endpoint.failing_notice_at = now
+        await notifier.failing(session, endpoint, now)
+
+
+async def check_health(
+    session: AsyncSession,
+    endpoint: WebhookEndpoint,
+    *,
+    now: datetime,
+    disable_after: timedelta,
+    notifier: Notifier,
+) -> None:
+    """Disable an endpoint failing for `disable_after`; warn its owners a day before."""
+    if not endpoint.enabled or endpoint.failing_since is None:
+        return
+    if now - endpoint.failing_since >= disable_after:
+        await service.disable(session, endpoint, reason="failing", now=now)
+        await notifier.disabled(session, endpoint)
+    elif (
+        now - endpoint.failing_since >= disable_after - WARNING_AHEAD
+        and endpoint.warning_notice_at is None
+    ):
+        endpoint.warning_notice_at = now
+        await notifier.disabling_soon(session, endpoint, endpoint.failing_since + disable_after)
+
+
+def _attempt_row(result: Result) -> dict[str, object]:
+    return {
+        "message_id": result.claimed.id,
+        "endpoint_id": result.claimed.endpoint_id,
+        "at": result.started_at,
+        "trigger": MANUAL if result.claimed.manual else SCHEDULED,
+        "status_code": result.outcome.status_code,
+        "error": result.outcome.error,
+        "duration_ms": result.outcome.duration_ms,
+        "response_excerpt": result.outcome.excerpt,
+    }
