@@ -54,7 +54,8 @@ class NotificationSettings(ServiceSettings, kw_only=True):
     webhook_max_payload_bytes: int = 256 * 1024
     """Larger message bodies are refused (kept as `failed`, attempt error `too_large`)."""
     webhook_endpoint_concurrency: int = 4
-    """Sends at once to one endpoint, per replica (a slow endpoint cannot take every sender)."""
+    """Sends at once to one endpoint, all replicas together (a slow endpoint cannot take every
+    sender); give every replica the same value."""
     webhook_max_in_flight: int = 256
     """Sends at once in all, per replica."""
     webhook_lease_seconds: float = 60.0
