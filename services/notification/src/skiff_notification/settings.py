@@ -41,6 +41,10 @@ class NotificationSettings(ServiceSettings, kw_only=True):
     """First retry delay, in seconds; it doubles per attempt."""
     email_retry_max_seconds: float = 3600.0
     """Longest retry delay, in seconds."""
+    owner_lookup_timeout_seconds: float = 1.0
+    """How long to wait for identity to name an organization's owners when the directory knows
+    none (their events predate what the bus keeps), in seconds; no answer: nobody is told
+    (logged)."""
     # Webhooks (docs/webhooks.md). Addresses outside these CIDRs must be public to be called.
     webhooks_allowed_cidrs: str = ""
     """Comma-separated CIDRs (or a JSON list) webhooks may reach although they are not public
