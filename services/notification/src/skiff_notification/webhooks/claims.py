@@ -13,15 +13,19 @@ Each endpoint's limits live on its row, so every replica claims against the same
 - `rate_tat`: the rate limit as GCRA, its theoretical arrival time: `rate` sends per second
   with a burst of one second's worth, advanced by the sends leased.
 
-The endpoint rows are locked first (`FOR NO KEY UPDATE SKIP LOCKED`: not blocked by messages
-being inserted, which take `KEY SHARE`). A locked row reads as its latest committed version,
-not as of the statement's snapshot, so two replicas claiming for one endpoint take turns and
-the second sees the first's leases and arrival time. Whether a lease's attempt was recorded is
-read from the snapshot: a just-recorded one may still count, never the other way round.
+The endpoint rows that seem to have room (as of the statement's snapshot) are locked first
+(`FOR NO KEY UPDATE SKIP LOCKED`: not blocked by messages being inserted, which take `KEY
+SHARE`), and their room is computed again from the locked row: a locked row reads as its latest
+committed version, not as of the snapshot, so two replicas claiming for one endpoint take turns
+and the second sees the first's leases and arrival time. An endpoint that seems full or out of
+tokens is not locked (a claim with nothing to take writes nothing); if a send ended after the
+snapshot, its outcome's NOTIFY brings the next claim. Whether a lease's attempt was recorded
+is read from the snapshot: a just-recorded one may still count, never the other way round.
 
 Endpoints whose due messages had to stay behind come back as rows without a message, with the
-time they may have room again: the next token of their rate, or the first of their leases to
-end (a send that finishes sooner wakes the dispatchers: outcomes.py notifies).
+time they may have room again: the next token of their rate, the first of their leases to end
+(a send that finishes sooner wakes the dispatchers: outcomes.py notifies), or now (held by
+another replica's claim just then).
 """
 
 from __future__ import annotations
@@ -32,31 +36,12 @@ from typing import Any
 
 from skiff_notification.webhooks.signing import active_secrets
 
-_CLAIM = """
-WITH due AS MATERIALIZED (
-    SELECT m.id, m.endpoint_id, m.next_attempt_at,
-           row_number() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at, m.id) AS rank
-    FROM webhook_messages m
-    WHERE m.status = 'pending' AND m.next_attempt_at <= $1
-),
-endpoint AS MATERIALIZED (
-    SELECT e.id, e.leases, e.rate_tat, e.rate_limit_per_second AS rate
-    FROM webhook_endpoints e
-    WHERE e.id IN (SELECT endpoint_id FROM due WHERE rank = 1) AND e.enabled
-    FOR NO KEY UPDATE SKIP LOCKED
-),
-live AS (
-    SELECT e.id,
-           count(m.id)::int AS n,
-           coalesce(jsonb_object_agg(l.key, l.value) FILTER (WHERE m.id IS NOT NULL), '{}')
-               AS leases,
-           min((l.value->>0)::float8) FILTER (WHERE m.id IS NOT NULL) AS first_end
-    FROM endpoint e
-    LEFT JOIN LATERAL jsonb_each(e.leases) l ON (l.value->>0)::float8 > extract(epoch FROM $1)
-    LEFT JOIN webhook_messages m ON m.id = l.key AND m.attempts <= (l.value->>1)::int
-    GROUP BY e.id
-),
-room AS (
+
+def _room(source: str) -> str:
+    """Per endpoint row of `source` (id, leases, rate_tat, rate): its live leases (how many, the
+    entries, the first to end) and how many more it may start now (`n`); `base` is the GCRA
+    arrival time to advance from. One formula, applied to a row as seen and as locked."""
+    return f"""
     SELECT e.id, e.rate, live.n AS live, live.leases, live.first_end,
            greatest(e.rate_tat, $1) AS base,
            greatest(0, least(
@@ -66,8 +51,40 @@ room AS (
                                + 1e-6)::int
                END
            )) AS n
-    FROM endpoint e JOIN live ON live.id = e.id
+    FROM {source} e
+    CROSS JOIN LATERAL (
+        SELECT count(m.id)::int AS n,
+               coalesce(jsonb_object_agg(l.key, l.value) FILTER (WHERE m.id IS NOT NULL),
+                        '{{}}') AS leases,
+               min((l.value->>0)::float8) FILTER (WHERE m.id IS NOT NULL) AS first_end
+        FROM jsonb_each(e.leases) l
+        LEFT JOIN webhook_messages m ON m.id = l.key AND m.attempts <= (l.value->>1)::int
+        WHERE (l.value->>0)::float8 > extract(epoch FROM $1)
+    ) live
+    """  # noqa: S608 (a constant source name, no input)
+
+
+# $1 now, $2 the lease's end, $3 the concurrency cap, $4 how many in all.
+_CLAIM = f"""
+WITH due AS MATERIALIZED (
+    SELECT m.id, m.endpoint_id, m.next_attempt_at,
+           row_number() OVER (PARTITION BY m.endpoint_id ORDER BY m.next_attempt_at, m.id) AS rank
+    FROM webhook_messages m
+    WHERE m.status = 'pending' AND m.next_attempt_at <= $1
 ),
+seen AS (
+    SELECT e.id, e.leases, e.rate_tat, e.rate_limit_per_second AS rate
+    FROM webhook_endpoints e
+    WHERE e.id IN (SELECT endpoint_id FROM due WHERE rank = 1) AND e.enabled
+),
+seen_room AS MATERIALIZED ({_room("seen")}),
+endpoint AS MATERIALIZED (
+    SELECT e.id, e.leases, e.rate_tat, e.rate_limit_per_second AS rate
+    FROM webhook_endpoints e
+    WHERE e.id IN (SELECT id FROM seen_room WHERE n > 0) AND e.enabled
+    FOR NO KEY UPDATE SKIP LOCKED
+),
+room AS MATERIALIZED ({_room("endpoint")}),
 picked AS (
     SELECT m.id FROM webhook_messages m
     WHERE m.id IN (
@@ -98,6 +115,11 @@ advanced AS (
     RETURNING e.id, e.url, e.secret, e.previous_secret, e.previous_secret_until,
               e.rate_limit_per_second
 ),
+limits AS (
+    SELECT * FROM room
+    UNION ALL
+    SELECT * FROM seen_room WHERE id NOT IN (SELECT id FROM room)
+),
 behind AS (
     SELECT r.id,
            CASE WHEN r.live + coalesce(t.n, 0) >= $3
@@ -106,7 +128,7 @@ behind AS (
                 THEN r.base
                      + make_interval(secs => (coalesce(t.n, 0) - r.rate + 1)::float8 / r.rate)
            END AS room_at
-    FROM room r
+    FROM limits r
     LEFT JOIN taken t ON t.endpoint_id = r.id
     WHERE EXISTS (SELECT 1 FROM due d WHERE d.endpoint_id = r.id AND d.rank > coalesce(t.n, 0))
 )
@@ -118,12 +140,7 @@ UNION ALL
 SELECT NULL, b.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        greatest(coalesce(b.room_at, $1), $1)
 FROM behind b
-UNION ALL
-SELECT NULL, d.endpoint_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, $1
-FROM due d
-WHERE d.rank = 1 AND d.endpoint_id NOT IN (SELECT id FROM endpoint)
-  AND EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.id = d.endpoint_id AND e.enabled)
-"""
+"""  # noqa: S608 (constant fragments, no input)
 
 
 @dataclass(frozen=True, slots=True)
