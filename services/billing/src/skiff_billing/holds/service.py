@@ -174,6 +174,4 @@ async def _changed(
         now=now,
     )
     if debit:
-        await topup.after_debit(
-            session, org, available=state.available, settings=state.topup, policy=policy, now=now
-        )
+        await topup.after_debit(session, org, state, policy=policy, now=now)

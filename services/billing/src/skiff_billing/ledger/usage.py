@@ -120,9 +120,7 @@ async def charge_usage(
         low_mark=policy.low_credit_threshold,
         now=now,
     )
-    await topup.after_debit(
-        session, org, available=state.available, settings=state.topup, policy=policy, now=now
-    )
+    await topup.after_debit(session, org, state, policy=policy, now=now)
     return charge
 
 

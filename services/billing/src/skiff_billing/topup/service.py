@@ -20,13 +20,14 @@ from skiff_contracts import new_id
 from skiff_contracts.events.billing import AutoTopupFailed, AutoTopupStarted
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from skiff_billing.functions import AccountState
 from skiff_billing.ledger.service import month_start
 from skiff_billing.models import Purchase, TopupAttempt
 from skiff_billing.outbox import OUTBOX
 from skiff_billing.policy import Policy
 from skiff_billing.purchases import service as purchases
 from skiff_billing.topup import repository
-from skiff_billing.topup.guards import ACTIVE, DISABLED, TopupSettings, package_to_buy
+from skiff_billing.topup.guards import ACTIVE, DISABLED, package_to_buy
 
 __all__ = ["ACTIVE", "DISABLED", "after_debit", "attempt_failed", "attempt_succeeded"]
 
@@ -34,15 +35,14 @@ __all__ = ["ACTIVE", "DISABLED", "after_debit", "attempt_failed", "attempt_succe
 async def after_debit(
     session: AsyncSession,
     organization_id: str,
+    state: AccountState,
     *,
-    available: int,
-    settings: TopupSettings | None,
     policy: Policy,
     now: datetime,
 ) -> TopupAttempt | None:
-    """Start an auto top-up if the account (locked, `available` after the debit) is below
-    its threshold and the guards allow it; `settings` as the debit read them."""
-    package = package_to_buy(settings, available, policy, now)
+    """Start an auto top-up if the account (locked; `state` as the debit's database function
+    left it, with the settings it read) is below its threshold and the guards allow it."""
+    package = package_to_buy(state.topup, state.available, policy, now)
     if package is None:
         return None
     config = await repository.config(session, organization_id)
