@@ -19,7 +19,7 @@ This is the hottest path billing has (every running minute of every session), so
 the lookup, the entries, the balance, the two rollups and the read of the auto top-up
 settings are one database function (`charge_usage`, migration 0005) called on the session's
 own connection: one round trip, in the transaction of the event's inbox row. Then
-`billing.usage.charged` goes to the outbox (a second one).
+`billing.usage.charged` goes to the outbox on the same connection (a second one).
 
 The balance may go below zero here: the documented overdraft (one running minute per live
 session). Crossing from above zero to zero or below emits `billing.credits.exhausted` once,
@@ -108,7 +108,7 @@ async def charge_usage(
         last_entry_id=ids_of[-1],
         exhausted=state.balance_before > 0 >= state.balance,
     )
-    await _announce(session, usage, charge)
+    await _announce(connection, usage, charge)
     # The entry that took the balance to zero or below (the n-th is at balance_before - n).
     crossing = min(max(state.balance_before, 1), len(ids_of))
     await thresholds.after_function(
@@ -153,10 +153,11 @@ async def _charge(
     return list(row["charged"]), ids, AccountState.of(row)
 
 
-async def _announce(session: AsyncSession, usage: SessionUsage, charge: Charge) -> None:
-    """`billing.usage.charged` (the crossings are ledger.thresholds' business)."""
-    await OUTBOX.record(
-        session,
+async def _announce(connection: asyncpg.Connection, usage: SessionUsage, charge: Charge) -> None:
+    """`billing.usage.charged` (the crossings are ledger.thresholds' business), recorded on
+    the driver connection the charge ran on: the same transaction, no statement compiled."""
+    await OUTBOX.record_on(
+        connection,
         UsageCharged(
             organization_id=usage.organization_id,
             session_id=usage.session_id,
