@@ -33,7 +33,7 @@ typecheck:  ## mypy --strict on libs, services, cli and contracts
 	$(UV) run mypy $(CHECKED)
 
 unit:  ## the test suite (real PostgreSQL and NATS from the wheels)
-	$(UV) run pytest -q $(PYTEST_ARGS)
+	$(UV) run pytest -q --durations=25 $(PYTEST_ARGS)
 
 fmt:  ## format and auto-fix
 	$(UV) run ruff format .

@@ -17,7 +17,7 @@ import aiodocker
 import pytest
 from skiff_cli.supervisor import Stack
 from skiff_embedded import EmbeddedNats, EmbeddedPostgres, free_port
-from skiff_testing.databases import TestDatabase
+from skiff_testing.databases import TestDatabase, create_database, drop_database
 
 from tests.conftest import stack_config
 
@@ -107,3 +107,27 @@ async def remove_containers() -> None:
             await container.delete(force=True)
     finally:
         await docker.close()
+
+
+@pytest.fixture(scope="module")
+async def database(postgres_admin_dsn: str) -> AsyncIterator[TestDatabase]:
+    """A database of the module's own, on the run's PostgreSQL (a module that kills PostgreSQL
+    brings its own server instead)."""
+    created = await create_database(postgres_admin_dsn)
+    yield created
+    await drop_database(created)
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    sandbox_image: str,
+    database: TestDatabase,
+    own_nats: Restartable,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    """Every service on the module's NATS, sandboxes on Docker."""
+    nats_url = own_nats.server.url  # type: ignore[union-attr]
+    async for running in run_stack(
+        fault_stack(database, nats_url, tmp_path_factory.mktemp("logs"))
+    ):
+        yield running

@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import pytest
 from skiff_cli.supervisor import Stack
-from skiff_testing.databases import TestDatabase, create_database, drop_database
+from skiff_testing.databases import TestDatabase
 
 from tests.conftest import eventually
 from tests.faults.conftest import Restartable, fault_stack, run_stack
@@ -33,13 +33,6 @@ ME = "/api/v1/auth/me"
 PROBE_LIMIT = 25  # per hour on /auth/me, shared by both replicas
 SIGNUPS = 40
 DOWN_SECONDS = 4.0
-
-
-@pytest.fixture(scope="module")
-async def database(postgres_admin_dsn: str) -> AsyncIterator[TestDatabase]:
-    created = await create_database(postgres_admin_dsn)
-    yield created
-    await drop_database(created)
 
 
 @pytest.fixture(scope="module")

@@ -5,40 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from skiff_cli.supervisor import Stack
-from skiff_testing.databases import TestDatabase, create_database, drop_database
 
-from tests.faults.conftest import Restartable, fault_stack, run_stack
 from tests.users import bearer, register
 
 pytestmark = pytest.mark.docker
 
 SESSIONS = "/api/v1/sessions"
 CLIENTS = 6
-
-
-@pytest.fixture(scope="module")
-async def database(postgres_admin_dsn: str) -> AsyncIterator[TestDatabase]:
-    created = await create_database(postgres_admin_dsn)
-    yield created
-    await drop_database(created)
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    sandbox_image: str,
-    database: TestDatabase,
-    own_nats: Restartable,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Stack]:
-    built = fault_stack(database, own_nats.server.url, tmp_path_factory.mktemp("logs"))  # type: ignore[union-attr]
-    async for running in run_stack(built):
-        yield running
 
 
 async def _until_answered(

@@ -4,16 +4,13 @@ NATS accepts never block the bus, for their tenant or any other (issue 9)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from skiff_cli.supervisor import Stack
-from skiff_testing.databases import TestDatabase, create_database, drop_database
 
 from tests.conftest import eventually
-from tests.faults.conftest import Restartable, fault_stack, run_stack
 from tests.users import bearer, register
 
 pytestmark = pytest.mark.docker
@@ -34,25 +31,6 @@ KINDS = {
 def _poison(kind: str, size: int) -> str:
     make = KINDS[kind]
     return f"head -c {size} /dev/zero | {make}; head -c {size} /dev/zero | {make} >&2"
-
-
-@pytest.fixture(scope="module")
-async def database(postgres_admin_dsn: str) -> AsyncIterator[TestDatabase]:
-    created = await create_database(postgres_admin_dsn)
-    yield created
-    await drop_database(created)
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    sandbox_image: str,
-    database: TestDatabase,
-    own_nats: Restartable,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> AsyncIterator[Stack]:
-    built = fault_stack(database, own_nats.server.url, tmp_path_factory.mktemp("logs"))  # type: ignore[union-attr]
-    async for running in run_stack(built):
-        yield running
 
 
 async def _tenant(

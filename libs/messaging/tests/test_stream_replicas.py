@@ -22,30 +22,69 @@ from skiff_messaging import ensure_streams
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
-    """Client URLs of a fresh 3-node JetStream cluster."""
-    ports = [(free_port(), free_port(), free_port()) for _ in range(3)]
-    routes = ",".join(f"nats://127.0.0.1:{cluster}" for _, cluster, _ in ports)
-    processes = []
-    for index, (client, cluster_port, monitor) in enumerate(ports):
-        store = tmp_path_factory.mktemp(f"nats{index}")
+    """Client URLs of a fresh 3-node JetStream cluster.
+
+    Ports come from `free_port()`, which another process may take before a node binds it; a
+    cluster that does not form is torn down and started again on fresh ports (three tries), and
+    the last try's server logs are shown when it still does not.
+    """
+    problems: list[str] = []
+    for attempt in range(3):
+        nodes = _start_cluster(tmp_path_factory, attempt)
+        try:
+            if _formed(nodes, timeout=40):
+                yield [f"nats://127.0.0.1:{node.client}" for node in nodes]
+                return
+            problems = [node.describe() for node in nodes]
+        finally:
+            for node in nodes:
+                node.stop()
+    raise AssertionError("the NATS cluster did not form in three tries:\n" + "\n".join(problems))
+
+
+class _Node:
+    def __init__(self, index: int, store: Path, ports: tuple[int, int, int], routes: str) -> None:
+        self.client, cluster_port, self.monitor = ports
+        self.log_path = store / "server.log"
         command = [str(nats_server_bin()), "-js", "-sd", str(store), "-a", "127.0.0.1"]
-        command += ["-p", str(client), "-m", str(monitor), "-n", f"node{index}"]
+        command += ["-p", str(self.client), "-m", str(self.monitor), "-n", f"node{index}"]
         command += ["--cluster_name", "skiff", "--cluster", f"nats://127.0.0.1:{cluster_port}"]
         command += ["--routes", routes]
-        log = (Path(store) / "server.log").open("wb")
-        processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
-    try:
-        deadline = time.monotonic() + 30
-        for _, _, monitor in ports:
-            while not _healthy(monitor):
-                assert time.monotonic() < deadline, "the NATS cluster did not form in 30 s"
-                time.sleep(0.2)
-        yield [f"nats://127.0.0.1:{client}" for client, _, _ in ports]
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+    def describe(self) -> str:
+        tail = self.log_path.read_text(errors="replace").splitlines()[-15:]
+        state = "running" if self.process.poll() is None else f"exited {self.process.returncode}"
+        return f"node on :{self.client} ({state}):\n  " + "\n  ".join(tail)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _start_cluster(tmp_path_factory: pytest.TempPathFactory, attempt: int) -> list[_Node]:
+    ports = [(free_port(), free_port(), free_port()) for _ in range(3)]
+    routes = ",".join(f"nats://127.0.0.1:{cluster}" for _, cluster, _ in ports)
+    return [
+        _Node(index, tmp_path_factory.mktemp(f"nats{attempt}-{index}"), node_ports, routes)
+        for index, node_ports in enumerate(ports)
+    ]
+
+
+def _formed(nodes: list[_Node], *, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    for node in nodes:
+        while not _healthy(node.monitor):
+            if time.monotonic() > deadline or node.process.poll() is not None:
+                return False
+            time.sleep(0.2)
+    return True
 
 
 def _healthy(monitor: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -97,3 +98,25 @@ async def provide_db_session(state: State) -> AsyncIterator[AsyncSession]:
             await session.rollback()
             raise
         await session.commit()
+
+
+class AppSessions:
+    """The app's session factory, for code that runs outside a request (a request/reply
+    responder, a loop): add `bound` to the app's lifespans, before the bus's."""
+
+    def __init__(self) -> None:
+        self._factory: async_sessionmaker[AsyncSession] | None = None
+
+    @contextlib.asynccontextmanager
+    async def bound(self, app: Any) -> AsyncIterator[None]:
+        """A Litestar lifespan: the kit's session factory while the app runs."""
+        self._factory = app.state.get("db_session_factory")
+        try:
+            yield
+        finally:
+            self._factory = None
+
+    @property
+    def factory(self) -> async_sessionmaker[AsyncSession] | None:
+        """The factory; None while the app is not running or has no database."""
+        return self._factory

@@ -102,9 +102,11 @@ def configure_logging(*, service: str, log_format: str, level: str) -> None:
     root.addHandler(handler)
     root.setLevel(numeric_level)
     for name in ("uvicorn", "uvicorn.error", "sqlalchemy", "alembic"):
-        # Their own handlers would print a second, differently formatted line.
+        # Their own handlers would print a second, differently formatted line, and a level
+        # an earlier uvicorn.Config(log_level=...) left would silence them: ours decide.
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+        logging.getLogger(name).setLevel(logging.NOTSET)
     for name, quiet_level in _QUIET.items():
         logging.getLogger(name).setLevel(max(quiet_level, numeric_level))
     logging.captureWarnings(True)

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import nats
-import pytest
 from litestar.testing import AsyncTestClient
 from nats.js import JetStreamContext
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.billing import CreditsExhausted
 from skiff_contracts.events.orchestrator import SessionFailed
 from skiff_contracts.events.sandbox import SandboxFailed
-from skiff_embedded import free_port
-from skiff_messaging.streams import ensure_streams
-from skiff_notification.app import create
-from skiff_notification.settings import NotificationSettings
 from skiff_testing import bus
 from skiff_testing.services import GatewaySigner
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,40 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 sys.path.insert(0, str(Path(__file__).parents[1] / "email"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "webhooks"))
 
-from email_support import Mailbox, body_of, password_reset, smtp_server
+from email_support import Mailbox, body_of, password_reset
 from webhook_support import owner_of, owners_known, told, until
 
 PUBLIC_URL = "https://skiff.example"
 CATEGORIES = ["account", "billing", "sessions", "deployments", "runs", "workflows", "webhooks"]
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    with smtp_server(port, box):
-        yield box, port
-
-
-@pytest.fixture
-async def streams(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    connection = await nats.connect(nats_url)
-    js = connection.jetstream()
-    await ensure_streams(js, ["IDENTITY", "BILLING", "ORCHESTRATOR", "SANDBOX"])
-    yield js
-    await connection.drain()
-
-
-@pytest.fixture
-async def service(
-    make_settings: Callable[..., NotificationSettings],
-    mailbox: tuple[Mailbox, int],
-    streams: JetStreamContext,
-) -> AsyncIterator[AsyncTestClient[Any]]:
-    settings = make_settings(
-        smtp_host="127.0.0.1", smtp_port=mailbox[1], public_url=PUBLIC_URL, email_poll_seconds=0.1
-    )
-    async with AsyncTestClient(create(settings)) as client:
-        yield client
 
 
 def exhausted(org: str) -> Envelope:

@@ -6,35 +6,19 @@ read by secret hash, current or in grace, answered with the key's whole state.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-from typing import Any
-
 from skiff_contracts.events.identity import ApiKeyState
 from skiff_contracts.rpc.identity import API_KEY_LOOKUP_SUBJECT, ApiKeyLookup, ApiKeyLookupReply
+from skiff_kit.db import AppSessions
 from skiff_messaging.errors import ReplyError
 from skiff_messaging.service_bus import Responder
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from skiff_identity.apikeys.models import ApiKey
 from skiff_identity.apikeys.service import state_of
 
 
-class KeyLookups:
+class KeyLookups(AppSessions):
     """`rpc.identity.apikeys.lookup`, from the app's database once `bound` to it."""
-
-    def __init__(self) -> None:
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
-
-    @contextlib.asynccontextmanager
-    async def bound(self, app: Any) -> AsyncIterator[None]:
-        """A Litestar lifespan (before the bus's): use the kit's session factory while it runs."""
-        self._sessions = app.state.get("db_session_factory")
-        try:
-            yield
-        finally:
-            self._sessions = None
 
     def responder(self) -> Responder:
         return Responder(
@@ -42,9 +26,9 @@ class KeyLookups:
         )
 
     async def answer(self, request: ApiKeyLookup) -> ApiKeyLookupReply:
-        if self._sessions is None:
+        if self.factory is None:
             raise ReplyError("unavailable", "identity has no database")
-        async with self._sessions() as session:
+        async with self.factory() as session:
             key = await session.scalar(
                 select(ApiKey).where(
                     or_(

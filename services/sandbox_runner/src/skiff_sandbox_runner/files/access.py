@@ -7,15 +7,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from skiff_kit.errors import BadRequest, Forbidden, NotFound
+from skiff_kit.access import Access
+from skiff_kit.errors import BadRequest, NotFound
 from skiff_kit.internal_token import Principal
 
 from skiff_sandbox_runner import workspace
 from skiff_sandbox_runner.errors import PayloadTooLarge, SessionNotHeld
 from skiff_sandbox_runner.runtime import Runtime
 
-WRITE_SCOPE = "sessions:write"
-READ_SCOPE = "sessions:read"
+FILES = Access("sessions", doing="change a session's files")
+may_write = FILES.may_write
 
 
 @dataclass(frozen=True)
@@ -31,19 +32,10 @@ def session_workspace(rt: Runtime, session_id: str, principal: Principal) -> Wor
     held = rt.holdings.get(session_id, principal.organization_id)
     if held is None or held.status == "stopping":
         raise SessionNotHeld(f"Session {session_id} not found")
-    if not (principal.has_scope(READ_SCOPE) or principal.has_scope(WRITE_SCOPE)):
-        raise Forbidden(f"This key lacks the {READ_SCOPE} scope.", code="scope_required")
+    FILES.may_read(principal)
     uid = rt.settings.sandbox_uid
     owner = (uid, uid) if held.sandbox.backend == "docker" else None
     return Workspace(root=held.sandbox.workspace, owner=owner)
-
-
-def may_write(principal: Principal) -> None:
-    """Writes need `sessions:write` and a role above viewer."""
-    if not principal.has_scope(WRITE_SCOPE):
-        raise Forbidden(f"This key lacks the {WRITE_SCOPE} scope.", code="scope_required")
-    if principal.role == "viewer":
-        raise Forbidden("Viewers cannot change a session's files.", code="role_required")
 
 
 @contextlib.contextmanager

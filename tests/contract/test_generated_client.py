@@ -14,7 +14,7 @@ import importlib
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,21 +22,9 @@ from typing import Any
 import httpx
 import pytest
 from skiff_cli.supervisor import Stack
-from skiff_testing.databases import TestDatabase
-
-from tests.matrix.stack import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 PACKAGE = "skiff_generated_client"
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    e2e_database: TestDatabase, nats_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    directory = tmp_path_factory.mktemp("client")
-    async with running_stack(e2e_database, nats_server_url, directory, {}) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ import pytest
 from skiff_cli.supervisor import Stack
 from skiff_gateway.own_routes import OWN_PATHS
 from skiff_gateway.routing import is_anonymous
-from skiff_testing.databases import TestDatabase
 
 from tests.conftest import eventually
 from tests.matrix import examples, factories, mass_assignment
@@ -26,7 +25,6 @@ from tests.matrix.document import collected_document
 from tests.matrix.factories import FACTORIES, fresh_ids, missing_factory, registry_key, shared_ids
 from tests.matrix.operations import Operation, operations
 from tests.matrix.rules import ANONYMOUS, NOT_ORGANIZATION_SCOPED, VIEWER_MAY_WRITE
-from tests.matrix.stack import running_stack
 from tests.matrix.world import World, build_world
 from tests.users import PASSWORD, bearer, register
 
@@ -45,24 +43,6 @@ MakeIds = Callable[[Operation], Awaitable[dict[str, str]]]
 
 def _name(operation: Operation) -> str:
     return operation.id
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    e2e_database: TestDatabase, nats_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    """The e2e stack, sessions on the local backend; A may hold more live sessions than the
-    default 10 in case clean-ups lag behind the tests. The matrix makes hundreds of calls a
-    minute with one key and one user: limits are raised (as a load test would) so a fast
-    machine sees authorization answers, not 429s (rate limits have their own tests)."""
-    settings = {
-        "SKIFF_MAX_SESSIONS_PER_ORGANIZATION": "50",
-        "SKIFF_RATELIMIT_KEY_PER_MINUTE": "1000000",
-        "SKIFF_RATELIMIT_USER_PER_HOUR": "1000000",
-    }
-    directory = tmp_path_factory.mktemp("matrix")
-    async with running_stack(e2e_database, nats_server_url, directory, settings) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

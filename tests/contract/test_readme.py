@@ -1,9 +1,9 @@
 """README's walk-through works when pasted (issue 10): its marked blocks run against a stack.
 
-Every ```sh block right after a `<!-- run by tests/test_readme.py -->` line runs, in order,
-in one bash (so `TOKEN` and `SID` carry over), with `localhost:8080` pointed at a stack of
-the test's own. The blocks stop at the first failing command, and what a reader is told to
-expect must be in what they print.
+Every ```sh block right after a `<!-- run by tests/contract/test_readme.py -->` line runs,
+in order, in one bash (so `TOKEN` and `SID` carry over), with `localhost:8080` pointed at
+the contract tests' stack. The blocks stop at the first failing command, and what a reader
+is told to expect must be in what they print.
 """
 
 from __future__ import annotations
@@ -11,34 +11,21 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from skiff_cli.supervisor import Stack
-from skiff_testing.databases import TestDatabase
-
-from tests.matrix.stack import running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-MARKER = "<!-- run by tests/test_readme.py -->"
+README = Path(__file__).resolve().parents[2] / "README.md"
+MARKER = "<!-- run by tests/contract/test_readme.py -->"
 BLOCK = re.compile(re.escape(MARKER) + r"\s*```sh\n(?P<code>.*?)```", re.DOTALL)
 
 
 def runnable_blocks() -> list[str]:
     return [match["code"] for match in BLOCK.finditer(README.read_text())]
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    e2e_database: TestDatabase, nats_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    directory = tmp_path_factory.mktemp("readme")
-    async with running_stack(e2e_database, nats_server_url, directory, {}) as running:
-        yield running
 
 
 def test_the_readme_marks_its_walk_through() -> None:

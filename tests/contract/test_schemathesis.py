@@ -31,7 +31,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from skiff_cli.supervisor import Stack
-from skiff_testing.databases import TestDatabase
 
 from tests.matrix.document import collected_document
 from tests.matrix.fuzz_callers import (
@@ -42,7 +41,6 @@ from tests.matrix.fuzz_callers import (
     fuzz_organization,
 )
 from tests.matrix.operations import operations
-from tests.matrix.stack import running_stack
 
 # The operation type is schemathesis' own business; the test only calls and validates.
 Case = schemathesis.Case[Any]
@@ -63,25 +61,6 @@ EXAMPLES = settings(
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-# Thousands of generated requests from one key, user and address; sessions for every path.
-UNLIMITED = {
-    "SKIFF_RATELIMIT_KEY_PER_MINUTE": "1000000",
-    "SKIFF_RATELIMIT_USER_PER_HOUR": "1000000",
-    "SKIFF_THROTTLE_ACCOUNT_MAX_FAILURES": "1000000",
-    "SKIFF_THROTTLE_IP_MAX_FAILURES": "1000000",
-    "SKIFF_THROTTLE_TOKEN_MAX_FAILURES": "1000000",
-    "SKIFF_THROTTLE_MAIL_MAX_REQUESTS": "1000000",
-    "SKIFF_MAX_SESSIONS_PER_ORGANIZATION": "100",
-}
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    e2e_database: TestDatabase, nats_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    directory = tmp_path_factory.mktemp("fuzz")
-    async with running_stack(e2e_database, nats_server_url, directory, UNLIMITED) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import nats
-import pytest
 from litestar.testing import AsyncTestClient
 from nats.js import JetStreamContext
 from skiff_contracts import Envelope, EventPayload, new_id
@@ -21,45 +18,14 @@ from skiff_contracts.events.billing import (
     CreditsRefunded,
     PurchaseFailed,
 )
-from skiff_embedded import free_port
-from skiff_messaging.streams import ensure_streams
-from skiff_notification.app import create
-from skiff_notification.settings import NotificationSettings
 from skiff_testing import bus
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "email"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "webhooks"))
 
-from email_support import Mailbox, body_of, smtp_server
+from email_support import Mailbox, body_of
 from webhook_support import owner_of, owners_known, told, until
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box, port = Mailbox(), free_port()
-    with smtp_server(port, box):
-        yield box, port
-
-
-@pytest.fixture
-async def streams(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    connection = await nats.connect(nats_url)
-    js = connection.jetstream()
-    await ensure_streams(js, ["IDENTITY", "BILLING", "ORCHESTRATOR", "SANDBOX"])
-    yield js
-    await connection.drain()
-
-
-@pytest.fixture
-async def service(
-    make_settings: Callable[..., NotificationSettings],
-    mailbox: tuple[Mailbox, int],
-    streams: JetStreamContext,
-) -> AsyncIterator[AsyncTestClient[Any]]:
-    settings = make_settings(smtp_host="127.0.0.1", smtp_port=mailbox[1], email_poll_seconds=0.1)
-    async with AsyncTestClient(create(settings)) as client:
-        yield client
 
 
 def events(org: str) -> list[tuple[EventPayload, str, str]]:

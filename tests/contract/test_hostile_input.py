@@ -15,12 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from skiff_cli.supervisor import Stack
-from skiff_testing.databases import TestDatabase
 
 from tests.matrix.document import collected_document
 from tests.matrix.examples import body, resolve
 from tests.matrix.operations import Operation, operations
-from tests.matrix.stack import running_stack
 from tests.users import bearer, register
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -29,21 +27,6 @@ DOCUMENT = collected_document()
 JSON_OPERATIONS = [op for op in operations(DOCUMENT) if op.body_schema() is not None]
 HUGE = "\x01" * (2 * 1024 * 1024)  # 12 MiB once JSON-escaped on any bus
 JSON = {"content-type": "application/json"}
-UNLIMITED = {
-    "SKIFF_RATELIMIT_KEY_PER_MINUTE": "1000000",
-    "SKIFF_RATELIMIT_USER_PER_HOUR": "1000000",
-    "SKIFF_THROTTLE_IP_MAX_FAILURES": "1000000",
-    "SKIFF_THROTTLE_ACCOUNT_MAX_FAILURES": "1000000",
-}
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    e2e_database: TestDatabase, nats_server_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    directory = tmp_path_factory.mktemp("hostile")
-    async with running_stack(e2e_database, nats_server_url, directory, UNLIMITED) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
