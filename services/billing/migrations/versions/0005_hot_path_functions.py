@@ -24,11 +24,9 @@ down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-
-# (Columns are typed as the tables' are: RETURN QUERY wants exactly those types.)
 # What every function answers about the account after its change, with the organization's
-# auto top-up settings (one lookup by key), so the caller runs the threshold and top-up rules
-# without reading them again. `balance_before` is the balance when the account was locked.
+# auto top-up settings, so the caller applies the rules without reading again; `balance_before`
+# is the balance when the account was locked. (Typed as the tables are: RETURN QUERY insists.)
 ACCOUNT_STATE = """
     account_id varchar, balance_before bigint, balance bigint, reserved bigint,
     low_credit_notified boolean, topup_enabled boolean, topup_status varchar,
@@ -82,8 +80,7 @@ BEGIN
     SELECT * INTO a FROM accounts WHERE organization_id = p_organization_id FOR UPDATE;
     IF NOT FOUND THEN
         outcome := 'no_account';
-        RETURN NEXT;
-        RETURN;
+        RETURN NEXT; RETURN;
     END IF;
     SELECT array_agg(i ORDER BY i) INTO due
     FROM generate_subscripts(p_references, 1) AS i
@@ -93,8 +90,7 @@ BEGIN
     );
     IF due IS NULL OR (p_minutes[1] > 1 AND due[1] = 1) THEN
         outcome := CASE WHEN due IS NULL THEN 'nothing_due' ELSE 'window_too_short' END;
-        RETURN NEXT;
-        RETURN;
+        RETURN NEXT; RETURN;
     END IF;
     n := cardinality(due);
     INSERT INTO ledger_entries (id, account_id, organization_id, type, amount, balance_after,
@@ -144,8 +140,7 @@ LANGUAGE sql AS $$
 $$
 """
 
-# Every hold function answers with the hold as it is now (NULLs when there is none) and the
-# account's state.
+# Each hold function answers the hold as it is now (NULLs when none) and the account's state.
 HOLD_COLUMNS = """
     hold_id varchar, hold_organization_id varchar, hold_amount bigint, hold_captured bigint,
     hold_status varchar, hold_reference varchar, hold_expires_at timestamptz
@@ -158,20 +153,17 @@ HOLD_ANSWER = """
 """
 # Locks the hold's account, then the hold: the order every writer of holds follows.
 HOLD_LOCK = """
-    SELECT * INTO a FROM accounts
-    WHERE organization_id = (SELECT organization_id FROM holds WHERE id = p_hold_id)
-    FOR UPDATE;
+    SELECT * INTO a FROM accounts WHERE organization_id =
+        (SELECT organization_id FROM holds WHERE id = p_hold_id) FOR UPDATE;
     IF NOT FOUND THEN
         outcome := 'not_found';
-        RETURN NEXT;
-        RETURN;
+        RETURN NEXT; RETURN;
     END IF;
     SELECT * INTO h FROM holds WHERE id = p_hold_id FOR UPDATE;
 """
 
-# A new pending hold, or the one `p_reference` already names (idempotent on the reference).
-# Refused with nothing written: no account, the reference holding another amount, or fewer
-# credits available (balance - reserved, never below 0) than asked.
+# A new pending hold, or the one `p_reference` already names. Refused with nothing written: no
+# account, the reference holding another amount, or fewer credits available than asked.
 HOLD_RESERVE = f"""
 CREATE FUNCTION hold_reserve(
     p_organization_id text, p_amount bigint, p_reference text, p_expires_at timestamptz,
@@ -186,8 +178,7 @@ BEGIN
     SELECT * INTO a FROM accounts WHERE organization_id = p_organization_id FOR UPDATE;
     IF NOT FOUND THEN
         outcome := 'no_account';
-        RETURN NEXT;
-        RETURN;
+        RETURN NEXT; RETURN;
     END IF;
     available := greatest(a.balance - a.reserved, 0);
     SELECT * INTO h FROM holds
@@ -196,8 +187,7 @@ BEGIN
         outcome := CASE WHEN h.amount = p_amount THEN 'existing' ELSE 'reference_reused' END;
     ELSIF available < p_amount THEN
         outcome := 'insufficient_credits';
-        RETURN NEXT;
-        RETURN;
+        RETURN NEXT; RETURN;
     ELSE
         INSERT INTO holds (id, organization_id, amount, captured, status, reference,
                            description, expires_at, created_at)
