@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -107,6 +108,34 @@ async def test_engine_pins_the_search_path(fresh_database: TestDatabase) -> None
             assert (await connection.execute(text("show search_path"))).scalar_one() == "elsewhere"
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_the_server_closed_is_replaced_at_checkout(
+    fresh_database: TestDatabase,
+) -> None:
+    # What pool_pre_ping did, without a round trip: the next transaction just works.
+    engine = create_engine(fresh_database.sqlalchemy_url(), schema=None, pool_size=1)
+    pid_query = text("select pg_backend_pid()")
+    try:
+        async with engine.connect() as connection:
+            pid = (await connection.execute(pid_query)).scalar_one()
+        admin = await asyncpg.connect(fresh_database.dsn())
+        try:
+            assert await admin.fetchval("select pg_terminate_backend($1)", pid)
+            for _ in range(100):  # until the backend is gone (its socket closed)
+                if not await admin.fetchval(GONE_YET, pid):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await admin.close()
+        await asyncio.sleep(0.1)  # the event loop reads the closed socket
+        async with engine.connect() as connection:
+            assert (await connection.execute(pid_query)).scalar_one() != pid
+    finally:
+        await engine.dispose()
+
+
+GONE_YET = "select exists (select 1 from pg_stat_activity where pid = $1)"
 
 
 def test_asyncpg_url() -> None:

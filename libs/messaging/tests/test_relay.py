@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 from skiff_contracts import Envelope, decode_envelope
 from skiff_messaging import Outbox, OutboxRelay, ensure_streams
 from skiff_messaging.outbox import NOTE_LIMIT
+from sqlalchemy import text
 
 outbox = Outbox(source="skiff/svc", channel=CHANNEL)
 
@@ -175,3 +176,30 @@ async def test_an_event_id_recorded_twice_is_published_once(
         await eventually(lambda: _empty(service_db), what="outbox drained again")
     messages = await stream_messages(js)
     assert [decode_envelope(m.data or b"").id for m in messages] == ["evt_org_1_exhausted_2026_11"]
+
+
+async def test_an_event_recorded_on_the_sessions_asyncpg_connection_is_published_alike(
+    service_db: ServiceDb, js: JetStreamContext
+) -> None:
+    # record_on: billing's hot paths record on the driver connection under their session.
+    relay = relay_for(service_db, js, fallback_poll_seconds=60)
+    envelopes = []
+    async with running(relay.run):
+        await eventually(lambda: _leading(relay), what="relay leads")
+        for commit in (False, True):
+            async with service_db.sessions() as session, session.begin():
+                await session.execute(text("select 1"))  # SQLAlchemy's BEGIN goes out lazily
+                raw = await (await session.connection()).get_raw_connection()
+                connection = raw.driver_connection
+                assert isinstance(connection, asyncpg.Connection)
+                envelope = await outbox.record_on(connection, Pinged(n=7), organization_id="o")
+                envelopes.append(envelope)
+                if not commit:
+                    await session.rollback()
+        await eventually(lambda: _count(js, 1), within=2, what="published from its NOTIFY")
+        await asyncio.sleep(0.2)
+    messages = await stream_messages(js)
+    assert [decode_envelope(m.data or b"").id for m in messages] == [envelopes[1].id]
+    assert (messages[0].headers or {}).get("Nats-Msg-Id") == envelopes[1].id
+    assert decode_envelope(messages[0].data or b"").payload(Pinged) == Pinged(n=7)
+    assert await service_db.scalar("select count(*) from outbox") == 0

@@ -8,7 +8,8 @@ from typing import Any
 
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -50,14 +51,28 @@ def create_engine(
     max_overflow: int = 10,
     application_name: str | None = None,
 ) -> AsyncEngine:
-    """An asyncpg engine whose connections see only `schema` (via `search_path`)."""
-    return create_async_engine(
+    """An asyncpg engine whose connections see only `schema` (via `search_path`).
+
+    A pooled connection the server closed (a restart, a kill, an idle timeout) is replaced
+    when checked out, as `pool_pre_ping` would, but without its three round trips (BEGIN,
+    `;`, ROLLBACK on every checkout, a third of a small transaction's): asyncpg sees the
+    server's end of the socket as soon as it comes, so the check reads a flag. One that
+    breaks mid-statement is dropped by SQLAlchemy's disconnect handling, as before.
+    """
+    engine = create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         connect_args=engine_options(schema=schema, application_name=application_name),
     )
+    event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    return engine
+
+
+def _replace_if_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Pool checkout: a closed connection is discarded and another one taken."""
+    if record.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import asyncpg
 import msgspec
 from skiff_contracts import Envelope, EventPayload
 from sqlalchemy import LargeBinary, Text, bindparam, column, func, select, table
@@ -43,6 +45,12 @@ _recorded = (
 _RECORD = select(
     func.pg_notify(bindparam("channel", type_=Text), bindparam("note", type_=Text))
 ).select_from(_recorded)
+# The same statement as plain SQL, for `Outbox.record_on` (the table name is a constant).
+_RECORD_SQL = (
+    f"WITH recorded AS (INSERT INTO {OUTBOX} (id, subject, payload, headers)"  # noqa: S608
+    " VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (id) DO NOTHING RETURNING id)"
+    " SELECT pg_notify($5, $6) FROM recorded"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,46 @@ class Outbox:
         outbox is a no-op; recorded again later, the stream's de-duplication window and the
         consumers' inboxes drop the repeat.
         """
+        envelope, params = self._prepared(payload, subject, organization_id, event_id, nats_subject)
+        await session.execute(_RECORD, params)
+        return envelope
+
+    async def record_on(
+        self,
+        connection: asyncpg.Connection,
+        payload: EventPayload,
+        *,
+        subject: str | None = None,
+        organization_id: str | None = None,
+        event_id: str | None = None,
+        nats_subject: str | None = None,
+    ) -> Envelope:
+        """`record`, on the asyncpg connection under the caller's session: the same row and
+        note, without SQLAlchemy's per-statement work (for hot paths that already talk to the
+        driver). The transaction must be open on the driver already: SQLAlchemy's asyncpg
+        adapter sends BEGIN lazily, before its own first statement, and a statement sent
+        before that would commit on its own."""
+        envelope, params = self._prepared(payload, subject, organization_id, event_id, nats_subject)
+        await connection.execute(
+            _RECORD_SQL,
+            params["event_id"],
+            params["nats_subject"],
+            params["envelope"],
+            msgspec.json.encode(params["trace_headers"]).decode(),
+            params["channel"],
+            params["note"],
+        )
+        return envelope
+
+    def _prepared(
+        self,
+        payload: EventPayload,
+        subject: str | None,
+        organization_id: str | None,
+        event_id: str | None,
+        nats_subject: str | None,
+    ) -> tuple[Envelope, dict[str, Any]]:
+        """The envelope, checked to be publishable, and the recording statement's values."""
         headers = trace_headers()
         envelope = Envelope.wrap(
             payload,
@@ -124,15 +172,11 @@ class Outbox:
         size = message_size(raw, {**headers, "Nats-Msg-Id": envelope.id})
         if size > (limit := max_payload()):
             raise EventTooLarge(payload.event_type, size, limit)
-        await session.execute(
-            _RECORD,
-            {
-                "event_id": envelope.id,
-                "nats_subject": routed,
-                "envelope": raw,
-                "trace_headers": headers,
-                "channel": self.channel,
-                "note": encode_note(envelope.id, routed, headers, raw),
-            },
-        )
-        return envelope
+        return envelope, {
+            "event_id": envelope.id,
+            "nats_subject": routed,
+            "envelope": raw,
+            "trace_headers": headers,
+            "channel": self.channel,
+            "note": encode_note(envelope.id, routed, headers, raw),
+        }

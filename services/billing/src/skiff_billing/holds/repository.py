@@ -10,23 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skiff_billing.models import Hold
 
 
-async def get(session: AsyncSession, hold_id: str) -> Hold | None:
-    return await session.get(Hold, hold_id)
-
-
-async def locked(session: AsyncSession, hold_id: str) -> Hold | None:
-    """The hold, row-locked (take the account's lock first: the order every writer uses)."""
+async def id_by_reference(
+    session: AsyncSession, organization_id: str, reference: str
+) -> str | None:
+    """The id of the organization's hold `reference`, if any (no object loaded: the hold's
+    changes are made by database functions, holds.service)."""
     return await session.scalar(
-        select(Hold)
-        .where(Hold.id == hold_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
-async def by_reference(session: AsyncSession, organization_id: str, reference: str) -> Hold | None:
-    return await session.scalar(
-        select(Hold).where(Hold.organization_id == organization_id, Hold.reference == reference)
+        select(Hold.id).where(Hold.organization_id == organization_id, Hold.reference == reference)
     )
 
 

@@ -28,12 +28,12 @@ from skiff_messaging.errors import ReplyError
 from skiff_messaging.service_bus import Responder
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from skiff_billing.functions import HoldRow
 from skiff_billing.holds import service
-from skiff_billing.models import Hold
 from skiff_billing.policy import Policy
 
 
-def reply_of(hold: Hold) -> HoldReply:
+def reply_of(hold: HoldRow) -> HoldReply:
     return HoldReply(
         id=hold.id,
         organization_id=hold.organization_id,
@@ -78,7 +78,7 @@ class HoldResponders:
         if not 1 <= len(request.reference) <= 200:
             raise ReplyError("bad_request", "reference must have 1 to 200 characters")
 
-        async def run(session: AsyncSession, now: datetime) -> Hold:
+        async def run(session: AsyncSession, now: datetime) -> HoldRow:
             return await service.reserve(
                 session,
                 organization_id=request.organization_id,
@@ -93,7 +93,7 @@ class HoldResponders:
         return reply_of(await self._transaction(run))
 
     async def capture(self, request: HoldCapture) -> HoldReply:
-        async def run(session: AsyncSession, now: datetime) -> Hold:
+        async def run(session: AsyncSession, now: datetime) -> HoldRow:
             return await service.capture(
                 session, hold_id=request.hold_id, amount=request.amount, policy=self.policy, now=now
             )
@@ -106,14 +106,16 @@ class HoldResponders:
         return reply_of(hold)
 
     async def release(self, request: HoldRelease) -> HoldReply:
-        async def run(session: AsyncSession, now: datetime) -> Hold:
+        async def run(session: AsyncSession, now: datetime) -> HoldRow:
             return await service.release(
                 session, hold_id=request.hold_id, policy=self.policy, now=now
             )
 
         return reply_of(await self._transaction(run))
 
-    async def _transaction(self, run: Callable[[AsyncSession, datetime], Awaitable[Hold]]) -> Hold:
+    async def _transaction(
+        self, run: Callable[[AsyncSession, datetime], Awaitable[HoldRow]]
+    ) -> HoldRow:
         if self._sessions is None:
             raise ReplyError("unavailable", "billing has no database")
         try:

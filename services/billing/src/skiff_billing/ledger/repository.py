@@ -2,60 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    BigInteger,
-    DateTime,
     String,
-    Text,
     any_,
     bindparam,
     func,
     select,
-    text,
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from skiff_billing.models import Account, LedgerEntry
-
-# Entries as arrays (one statement whatever their number, compiled once), then the balance.
-_APPEND = text(
-    """
-    WITH entries AS (
-        INSERT INTO ledger_entries (id, account_id, organization_id, type, amount,
-                                    balance_after, description, reference, created_at)
-        SELECT e.id, :account_id, :organization_id, :type, e.amount,
-               e.balance_after, e.description, e.reference, :now
-        FROM unnest(:ids, :amounts, :balances, :descriptions, :references)
-             AS e(id, amount, balance_after, description, reference)
-    )
-    UPDATE accounts SET balance = :balance WHERE id = :account_id
-    """
-).bindparams(
-    bindparam("now", type_=DateTime(timezone=True)),
-    bindparam("ids", type_=ARRAY(Text)),
-    bindparam("amounts", type_=ARRAY(BigInteger)),
-    bindparam("balances", type_=ARRAY(BigInteger)),
-    bindparam("descriptions", type_=ARRAY(Text)),
-    bindparam("references", type_=ARRAY(Text)),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Posting:
-    """One entry to append: its `balance_after` already counts it."""
-
-    id: str
-    amount: int
-    balance_after: int
-    description: str
-    reference: str
 
 
 async def insert_account_once(
@@ -80,34 +40,6 @@ async def account_for_update(session: AsyncSession, organization_id: str) -> Acc
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-
-
-async def append(
-    session: AsyncSession,
-    account: Account,
-    type_: str,
-    postings: Sequence[Posting],
-    now: datetime,
-) -> None:
-    """Insert `postings` and set the locked account's balance to the last one's, in one
-    statement (one round trip, no unit of work); `account.balance` follows."""
-    balance = postings[-1].balance_after
-    await session.execute(
-        _APPEND,
-        {
-            "account_id": account.id,
-            "organization_id": account.organization_id,
-            "type": type_,
-            "now": now,
-            "ids": [p.id for p in postings],
-            "amounts": [p.amount for p in postings],
-            "balances": [p.balance_after for p in postings],
-            "descriptions": [p.description for p in postings],
-            "references": [p.reference for p in postings],
-            "balance": balance,
-        },
-    )
-    set_committed_value(account, "balance", balance)
 
 
 async def account_of(session: AsyncSession, organization_id: str) -> Account | None:

@@ -14,9 +14,12 @@ event: every minute 1..N that has no entry yet gets one, with the reference
 
 Because every charge fills the whole range 1..N, a session's charged minutes are always
 1..M (M the highest `minutes_started` seen): after a charge the session's total is N, and a
-charge only looks up the session's latest minutes (`_due_minutes`). The entries and the new
-balance go to the database in one statement, the two rollups in another: a usage event costs
-a handful of round trips, the hottest path billing has (every running minute of every session).
+charge only looks up the session's latest `WINDOW` minutes (all of 1..N after a longer gap).
+This is the hottest path billing has (every running minute of every session), so the lock,
+the lookup, the entries, the balance, the two rollups and the read of the auto top-up
+settings are one database function (`charge_usage`, migration 0005) called on the session's
+own connection: one round trip, in the transaction of the event's inbox row. Then
+`billing.usage.charged` goes to the outbox on the same connection (a second one).
 
 The balance may go below zero here: the documented overdraft (one running minute per live
 session). Crossing from above zero to zero or below emits `billing.credits.exhausted` once,
@@ -30,23 +33,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import asyncpg
 from skiff_contracts import new_id
 from skiff_contracts.events.billing import UsageCharged
 from skiff_contracts.events.sandbox import SessionUsage
 from skiff_messaging.errors import PermanentError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skiff_billing.ledger import repository, thresholds
-from skiff_billing.ledger.repository import Posting
+from skiff_billing import driver, functions
+from skiff_billing.functions import AccountState
+from skiff_billing.ledger import thresholds
 from skiff_billing.outbox import OUTBOX
 from skiff_billing.policy import Policy
 from skiff_billing.topup import service as topup
-from skiff_billing.usage import rollups
 
 # A month of running time; more in one event is a runner's bug, kept as a dead letter.
 MAX_MINUTES = 31 * 24 * 60
-USAGE = "usage"
-# How many of a session's latest minutes a charge looks up (see _due_minutes).
+# How many of a session's latest minutes a charge looks up (see the module's docstring).
 WINDOW = 16
 
 
@@ -87,77 +90,74 @@ async def charge_usage(
         )
     if usage.minutes_started < 1:
         return None
-    account = await repository.account_for_update(session, usage.organization_id)
-    if account is None:
-        raise NoAccountYet(f"no credit account for organization {usage.organization_id}")
-    due = await _due_minutes(session, usage)
-    if not due:
-        return None
-    before = account.balance
-    now = datetime.now(UTC)
-    entries = [
-        Posting(
-            id=new_id("txn"),
-            amount=-1,
-            balance_after=before - n,
-            description=usage_description(usage.session_id, minute),
-            reference=usage_reference(usage.session_id, minute),
-        )
-        for n, minute in enumerate(due, start=1)
-    ]
-    await repository.append(session, account, USAGE, entries, now)
-    charge = Charge(
-        minutes=len(due),
-        session_total=usage.minutes_started,  # 1..N are all charged now
-        balance_after=account.balance,
-        last_entry_id=entries[-1].id,
-        exhausted=before > 0 >= account.balance,
-    )
-    await _announce(session, usage, charge)
     policy = policy or Policy()
-    crossing = next((e for e in entries if e.balance_after <= 0), entries[-1])
-    await thresholds.after_change(
+    connection = await driver.in_transaction(session)
+    now = datetime.now(UTC)
+    last = usage.minutes_started
+    charged, ids, state = await _charge(connection, usage, max(1, last - WINDOW + 1), now)
+    if charged is None:  # a gap wider than the window: look at every minute
+        charged, ids, state = await _charge(connection, usage, 1, now)
+    if not charged or state is None:
+        return None
+    org = usage.organization_id
+    ids_of = [ids[minute] for minute in charged]
+    charge = Charge(
+        minutes=len(charged),
+        session_total=last,  # 1..N are all charged now
+        balance_after=state.balance,
+        last_entry_id=ids_of[-1],
+        exhausted=state.balance_before > 0 >= state.balance,
+    )
+    await _announce(connection, usage, charge)
+    # The entry that took the balance to zero or below (the n-th is at balance_before - n).
+    crossing = min(max(state.balance_before, 1), len(ids_of))
+    await thresholds.after_function(
         session,
-        account,
-        balance_before=before,
-        crossing_entry_id=crossing.id,
+        connection,
+        org,
+        state,
+        crossing_entry_id=ids_of[crossing - 1],
         low_mark=policy.low_credit_threshold,
         now=now,
     )
-    metrics = {"container_minutes": len(due), "credits_used": len(due)}
-    await rollups.bump_many(session, account.organization_id, now.date(), metrics)
-    await topup.after_debit(session, account, policy=policy, now=now)
+    await topup.after_debit(session, org, state, policy=policy, now=now)
     return charge
 
 
-async def _due_minutes(session: AsyncSession, usage: SessionUsage) -> list[int]:
-    """The minutes of 1..N not charged yet, N = `minutes_started`.
+async def _charge(
+    connection: asyncpg.Connection, usage: SessionUsage, first: int, now: datetime
+) -> tuple[list[int] | None, dict[int, str], AccountState | None]:
+    """(minutes charged, entry id per minute, account state) for the due minutes of
+    first..N; minutes None when the window was too short (nothing written)."""
+    minutes = range(first, usage.minutes_started + 1)
+    ids = {minute: new_id("txn") for minute in minutes}
+    sid = usage.session_id
+    row = await functions.call(
+        connection,
+        functions.CHARGE_USAGE,
+        usage.organization_id,
+        list(minutes),
+        list(ids.values()),
+        [usage_reference(sid, minute) for minute in minutes],
+        [usage_description(sid, minute) for minute in minutes],
+        now,
+        now.date(),
+    )
+    outcome = row["outcome"]
+    if outcome == "no_account":
+        raise NoAccountYet(f"no credit account for organization {usage.organization_id}")
+    if outcome == "window_too_short":
+        return None, ids, None
+    if outcome == "nothing_due":
+        return [], ids, None
+    return list(row["charged"]), ids, AccountState.of(row)
 
-    A session's charged minutes are always 1..M, so when the first of its last `WINDOW`
-    minutes is charged, every minute below it is too: only those are looked up, and a charge
-    costs the same at a session's first minute as at its thousandth. A gap wider than the
-    window (a runner that was away for a while) looks up all of 1..N.
-    """
-    last = usage.minutes_started
-    first = max(1, last - WINDOW + 1)
-    due = await _uncharged(session, usage, first, last)
-    if first > 1 and due and due[0] == first:
-        due = await _uncharged(session, usage, 1, last)
-    return due
 
-
-async def _uncharged(
-    session: AsyncSession, usage: SessionUsage, first: int, last: int
-) -> list[int]:
-    wanted = {usage_reference(usage.session_id, m): m for m in range(first, last + 1)}
-    charged = await repository.existing_references(session, usage.organization_id, list(wanted))
-    return [minute for reference, minute in wanted.items() if reference not in charged]
-
-
-async def _announce(session: AsyncSession, usage: SessionUsage, charge: Charge) -> None:
-    """`billing.usage.charged` (the crossings are ledger.thresholds' business)."""
-    await OUTBOX.record(
-        session,
+async def _announce(connection: asyncpg.Connection, usage: SessionUsage, charge: Charge) -> None:
+    """`billing.usage.charged` (the crossings are ledger.thresholds' business), recorded on
+    the driver connection the charge ran on: the same transaction, no statement compiled."""
+    await OUTBOX.record_on(
+        connection,
         UsageCharged(
             organization_id=usage.organization_id,
             session_id=usage.session_id,

@@ -4,51 +4,51 @@
 the account locked: when available credits are below the threshold it starts at most one
 attempt, a pending purchase and the event `billing.autotopup.started` (billing's own consumer
 then charges the card, outside this transaction). The guards, in order: enabled and active, a
-saved card, the package still on sale, no attempt pending (a partial unique index says so
-even if this code did not), the cooldown since the last attempt, and the monthly cap, which
-counts pending attempts as well as succeeded ones. Credits arrive with the payment's webhook.
-Three failures in a row disable it (`disabled_after_failures`) and the owners are told.
+saved card, the package still on sale, the cooldown since the last attempt (topup.guards,
+checked on the settings the debit's database function answered, so the usual debit reads
+nothing more), no attempt pending (a partial unique index says so even if this code did not),
+and the monthly cap, which counts pending attempts as well as succeeded ones. Credits arrive
+with the payment's webhook. Three failures in a row disable it (`disabled_after_failures`)
+and the owners are told.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from skiff_contracts import new_id
 from skiff_contracts.events.billing import AutoTopupFailed, AutoTopupStarted
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from skiff_billing.functions import AccountState
 from skiff_billing.ledger.service import month_start
-from skiff_billing.models import Account, Purchase, TopupAttempt
+from skiff_billing.models import Purchase, TopupAttempt
 from skiff_billing.outbox import OUTBOX
 from skiff_billing.policy import Policy
 from skiff_billing.purchases import service as purchases
 from skiff_billing.topup import repository
+from skiff_billing.topup.guards import ACTIVE, DISABLED, package_to_buy
 
-ACTIVE = "active"
-DISABLED = "disabled_after_failures"
+__all__ = ["ACTIVE", "DISABLED", "after_debit", "attempt_failed", "attempt_succeeded"]
 
 
 async def after_debit(
-    session: AsyncSession, account: Account, *, policy: Policy, now: datetime
+    session: AsyncSession,
+    organization_id: str,
+    state: AccountState,
+    *,
+    policy: Policy,
+    now: datetime,
 ) -> TopupAttempt | None:
-    """Start an auto top-up if the account is below its threshold and the guards allow it."""
-    config = await repository.config(session, account.organization_id)
-    if (
-        config is None
-        or not config.enabled
-        or config.status != ACTIVE
-        or config.payment_method_id is None
-        or account.available >= config.threshold_credits
-    ):
-        return None
-    package = policy.package(config.package_id)
+    """Start an auto top-up if the account (locked; `state` as the debit's database function
+    left it, with the settings it read) is below its threshold and the guards allow it."""
+    package = package_to_buy(state.topup, state.available, policy, now)
     if package is None:
         return None
-    cooldown = timedelta(seconds=policy.autotopup_cooldown_seconds)
-    if config.last_attempt_at is not None and now - config.last_attempt_at < cooldown:
+    config = await repository.config(session, organization_id)
+    if config is None:
         return None
-    org = account.organization_id
+    org = organization_id
     if await repository.counted_since(session, org, month_start(now)) >= config.max_per_month:
         return None
     attempt_id, purchase_id = new_id("tup"), new_id("pur")

@@ -15,16 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_billing.models import UsageDaily
 
-# Any number of metrics in one statement, compiled once.
-_BUMP = text(
-    """
-    INSERT INTO usage_daily (organization_id, day, metric, value)
-    SELECT :organization_id, :day, u.metric, u.value
-    FROM unnest(:metrics, :values) AS u(metric, value)
-    ON CONFLICT (organization_id, day, metric)
-    DO UPDATE SET value = usage_daily.value + excluded.value
-    """
-).bindparams(
+# Any number of metrics in one statement: the database function the charges use too.
+_BUMP = text("SELECT bump_usage(:organization_id, :day, :metrics, :values)").bindparams(
     bindparam("day", type_=Date),
     bindparam("metrics", type_=ARRAY(Text)),
     bindparam("values", type_=ARRAY(BigInteger)),
