@@ -78,6 +78,7 @@ class Dispatcher:
         # kept in PostgreSQL, across replicas (claims.py).
         self.in_flight: Counter[str] = Counter()
         self._wake = asyncio.Event()
+        self._announced = False  # a NOTIFY came since the last claim began
         self._chores = asyncio.Event()
         self._results: asyncio.Queue[outcomes.Result] = asyncio.Queue()
         self._sending: set[asyncio.Task[None]] = set()
@@ -111,6 +112,7 @@ class Dispatcher:
         while True:
             raise_if_cancelled()
             self._wake.clear()
+            self._announced = False
             if self._listener is None or self._listener.is_closed():
                 self._listener = await self._listen()  # lost with its connection: listen again
             try:
@@ -123,9 +125,11 @@ class Dispatcher:
                 continue
             if not started:
                 await self.clock.wait(await self._idle_seconds(room_at), self._wake)
-            if self._sending:
+            if self._sending and not self._announced:
                 # Busy: let a few more sends finish, so one claim serves them all instead of
-                # one claim (a statement on PostgreSQL) per finished send.
+                # one claim (a statement on PostgreSQL) per finished send. Not when NOTIFY
+                # announced new messages: sends left open (a hanging endpoint's) must not
+                # delay the others.
                 await asyncio.sleep(COALESCE_SECONDS)
 
     async def claim_once(self) -> tuple[int, datetime | None]:
@@ -265,6 +269,7 @@ class Dispatcher:
         payload = args[-1] if args else ""
         if payload == "recover":
             self._chores.set()
+        self._announced = True
         self._wake.set()
 
     async def _listen(self) -> asyncpg.Connection | None:
