@@ -22,6 +22,7 @@ from skiff_identity.oauth.providers import oauth_config_from
 from skiff_identity.oauth.routes import OAuthController
 from skiff_identity.organizations.invite_routes import InvitesController
 from skiff_identity.organizations.member_routes import MembersController
+from skiff_identity.organizations.owners_lookup import OwnerLookups
 from skiff_identity.organizations.routes import OrganizationsController
 from skiff_identity.security.policy import policy_from
 from skiff_identity.security.routes import AccountSecurityController
@@ -51,6 +52,7 @@ def create(settings: IdentitySettings) -> Litestar:
     security_policy = policy_from(settings)
     oauth = oauth_config_from(settings)
     key_lookups = KeyLookups()
+    owner_lookups = OwnerLookups()
     bus = ServiceBus(
         name="identity",
         nats_url=settings.nats_url,
@@ -58,7 +60,7 @@ def create(settings: IdentitySettings) -> Litestar:
         database_url=settings.database_url,
         schema=settings.database_schema,
         subscriptions=[USAGE_SUBSCRIPTION],
-        responders=[key_lookups.responder()],
+        responders=[key_lookups.responder(), owner_lookups.responder()],
     )
     return create_app(
         settings,
@@ -72,7 +74,7 @@ def create(settings: IdentitySettings) -> Litestar:
             MembersController,
             InvitesController,
         ],
-        lifespan=[key_lookups.bound, bus.lifespan],
+        lifespan=[key_lookups.bound, owner_lookups.bound, bus.lifespan],
         readiness_checks={"nats": bus.check_ready},
         dependencies={
             "credentials": Provide(lambda: credentials, sync_to_thread=False, use_cache=True),

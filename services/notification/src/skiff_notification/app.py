@@ -7,8 +7,10 @@ from litestar.di import Provide
 from skiff_kit.app import create_app
 from skiff_messaging.service_bus import ServiceBus
 
+from skiff_notification.directory.lookup import OwnerLookup
 from skiff_notification.email.lifespan import email_lifespan
 from skiff_notification.inbox.routes import NotificationsController
+from skiff_notification.notices.telling import Teller
 from skiff_notification.preferences.routes import PreferencesController, unsubscribe
 from skiff_notification.settings import NotificationSettings
 from skiff_notification.subscriptions import subscriptions
@@ -33,6 +35,9 @@ def create(
     guard fed forbidden addresses without any real lookup.
     """
     config = webhook_config(settings)
+    # Owners the directory does not know are asked of identity, over the bus's connection.
+    owners = OwnerLookup(lambda: bus.nats, timeout=settings.owner_lookup_timeout_seconds)
+    teller = Teller(public_url=settings.public_url, owners=owners)
     bus = ServiceBus(
         name="notification",
         nats_url=settings.nats_url,
@@ -40,7 +45,9 @@ def create(
         database_url=settings.database_url,
         schema=settings.database_schema,
         subscriptions=subscriptions(
-            public_url=settings.public_url, max_payload_bytes=settings.webhook_max_payload_bytes
+            public_url=settings.public_url,
+            teller=teller,
+            max_payload_bytes=settings.webhook_max_payload_bytes,
         ),
     )
     return create_app(
@@ -56,7 +63,7 @@ def create(
         lifespan=[
             bus.lifespan,
             email_lifespan(settings),
-            dispatcher_lifespan(settings, config, clock=clock, resolver=resolver),
+            dispatcher_lifespan(settings, config, teller, clock=clock, resolver=resolver),
         ],
         readiness_checks={"nats": bus.check_ready},
         dependencies={

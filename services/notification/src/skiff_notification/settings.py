@@ -41,6 +41,10 @@ class NotificationSettings(ServiceSettings, kw_only=True):
     """First retry delay, in seconds; it doubles per attempt."""
     email_retry_max_seconds: float = 3600.0
     """Longest retry delay, in seconds."""
+    owner_lookup_timeout_seconds: float = 1.0
+    """How long to wait for identity to name an organization's owners when the directory knows
+    none (their events predate what the bus keeps), in seconds; no answer: nobody is told
+    (logged)."""
     # Webhooks (docs/webhooks.md). Addresses outside these CIDRs must be public to be called.
     webhooks_allowed_cidrs: str = ""
     """Comma-separated CIDRs (or a JSON list) webhooks may reach although they are not public
@@ -54,7 +58,8 @@ class NotificationSettings(ServiceSettings, kw_only=True):
     webhook_max_payload_bytes: int = 256 * 1024
     """Larger message bodies are refused (kept as `failed`, attempt error `too_large`)."""
     webhook_endpoint_concurrency: int = 4
-    """Sends at once to one endpoint, per replica (a slow endpoint cannot take every sender)."""
+    """Sends at once to one endpoint, all replicas together (a slow endpoint cannot take every
+    sender); give every replica the same value."""
     webhook_max_in_flight: int = 256
     """Sends at once in all, per replica."""
     webhook_lease_seconds: float = 60.0

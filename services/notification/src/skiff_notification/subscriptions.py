@@ -24,6 +24,7 @@ from skiff_notification.email.handlers import email_handlers
 from skiff_notification.inbox import handlers as inbox
 from skiff_notification.notices.billing import billing_notice_handlers
 from skiff_notification.notices.events import notice_handlers
+from skiff_notification.notices.telling import Teller
 from skiff_notification.webhooks.fanout import fan_out
 
 STREAMS: dict[str, str] = {
@@ -35,7 +36,7 @@ STREAMS: dict[str, str] = {
 Entry = tuple[type[EventPayload], Handler]
 
 
-def subscriptions(*, public_url: str, max_payload_bytes: int) -> list[Subscription]:
+def subscriptions(*, public_url: str, teller: Teller, max_payload_bytes: int) -> list[Subscription]:
     """The consumers of notification, by stream (`notification--identity` ...)."""
     own: defaultdict[str, list[Entry]] = defaultdict(list)
     for mapping in (
@@ -43,8 +44,8 @@ def subscriptions(*, public_url: str, max_payload_bytes: int) -> list[Subscripti
         {UserRegistered.event_type: (UserRegistered, directory.user_registered)},
         {MembershipChanged.event_type: (MembershipChanged, directory.membership_changed)},
         email_handlers(public_url),
-        notice_handlers(public_url),
-        billing_notice_handlers(public_url),
+        notice_handlers(teller),
+        billing_notice_handlers(teller),
     ):
         for event_type, entry in mapping.items():
             own[event_type].append(entry)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from skiff_contracts import Envelope
 from skiff_contracts.events.identity import MembershipChanged, UserRegistered
+from skiff_contracts.rpc.identity import OwnerContact
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +25,28 @@ class Person:
 
 async def user_registered(session: AsyncSession, envelope: Envelope, event: UserRegistered) -> None:
     """Remember a user's email and name (the address their emails go to)."""
-    statement = insert(DirectoryUser).values(
-        user_id=event.user_id, email=event.email, name=event.name
-    )
+    await _user(session, event.user_id, event.email, event.name)
+
+
+async def membership_changed(
+    session: AsyncSession, envelope: Envelope, event: MembershipChanged
+) -> None:
+    """Record the membership as of the event; an older event arriving late changes nothing."""
+    await _membership(session, event.organization_id, event.user_id, event.role, event.changed_at)
+
+
+async def remember_owners(
+    session: AsyncSession, organization_id: str, owners: Sequence[OwnerContact], as_of: datetime
+) -> None:
+    """What identity answered about an organization's owners, as of `as_of` (a membership
+    event stamped later still wins)."""
+    for owner in owners:
+        await _user(session, owner.user_id, owner.email, owner.name)
+        await _membership(session, organization_id, owner.user_id, "owner", as_of)
+
+
+async def _user(session: AsyncSession, user_id: str, email: str, name: str) -> None:
+    statement = insert(DirectoryUser).values(user_id=user_id, email=email, name=name)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[DirectoryUser.user_id],
@@ -33,15 +55,11 @@ async def user_registered(session: AsyncSession, envelope: Envelope, event: User
     )
 
 
-async def membership_changed(
-    session: AsyncSession, envelope: Envelope, event: MembershipChanged
+async def _membership(
+    session: AsyncSession, organization_id: str, user_id: str, role: str | None, at: datetime
 ) -> None:
-    """Record the membership as of the event; an older event arriving late changes nothing."""
     statement = insert(DirectoryMember).values(
-        organization_id=event.organization_id,
-        user_id=event.user_id,
-        role=event.role,
-        changed_at=event.changed_at,
+        organization_id=organization_id, user_id=user_id, role=role, changed_at=at
     )
     await session.execute(
         statement.on_conflict_do_update(

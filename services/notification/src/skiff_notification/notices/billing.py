@@ -22,7 +22,7 @@ from skiff_contracts.events.billing import (
 from skiff_messaging.consumer import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skiff_notification.notices.telling import Notice, tell_owners
+from skiff_notification.notices.telling import Notice, Teller
 
 
 def _money(amount: int, currency: str) -> str:
@@ -131,15 +131,14 @@ def autotopup_failed(event: AutoTopupFailed) -> Notice:
     )
 
 
-def _handler(render: Callable[[Any], Notice], public_url: str) -> Handler:
+def _handler(render: Callable[[Any], Notice], teller: Teller) -> Handler:
     async def handle(session: AsyncSession, envelope: Envelope, event: Any) -> None:
         if envelope.organization_id:
-            await tell_owners(
+            await teller.tell(
                 session,
                 organization_id=envelope.organization_id,
                 source_id=envelope.id,
                 notice=render(event),
-                public_url=public_url,
             )
 
     return handle
@@ -155,8 +154,6 @@ RENDERERS: dict[type[EventPayload], Callable[[Any], Notice]] = {
 }
 
 
-def billing_notice_handlers(public_url: str) -> dict[str, tuple[type[EventPayload], Handler]]:
+def billing_notice_handlers(teller: Teller) -> dict[str, tuple[type[EventPayload], Handler]]:
     """A handler per billing event its owners are told of."""
-    return {
-        cls.event_type: (cls, _handler(render, public_url)) for cls, render in RENDERERS.items()
-    }
+    return {cls.event_type: (cls, _handler(render, teller)) for cls, render in RENDERERS.items()}

@@ -12,7 +12,7 @@ from skiff_contracts.events.sandbox import SandboxFailed
 from skiff_messaging.consumer import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skiff_notification.notices.telling import Notice, tell_owners
+from skiff_notification.notices.telling import Notice, Teller
 
 
 def credits_exhausted(event: CreditsExhausted) -> Notice:
@@ -43,19 +43,18 @@ def session_failed(session_id: str, reason: str) -> Notice:
     )
 
 
-def notice_handlers(public_url: str) -> Mapping[str, tuple[type[EventPayload], Handler]]:
+def notice_handlers(teller: Teller) -> Mapping[str, tuple[type[EventPayload], Handler]]:
     """The handlers that turn these events into notices to the owners."""
 
     async def tell(
         session: AsyncSession, envelope: Envelope, notice: Notice, source_id: str | None = None
     ) -> None:
         if envelope.organization_id:
-            await tell_owners(
+            await teller.tell(
                 session,
                 organization_id=envelope.organization_id,
                 source_id=source_id or envelope.id,
                 notice=notice,
-                public_url=public_url,
             )
 
     async def exhausted(session: AsyncSession, envelope: Envelope, event: Any) -> None:

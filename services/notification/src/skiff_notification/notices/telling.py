@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skiff_notification.directory import service as directory
+from skiff_notification.directory.service import Person
 from skiff_notification.email import service as email
 from skiff_notification.email.templates import Rendered
 from skiff_notification.inbox import service as inbox
@@ -39,16 +40,33 @@ def unsubscribe_links(public_url: str, token: str) -> tuple[str, str]:
     return f"{base}{UNSUBSCRIBE_PAGE_PATH}?{query}", f"{base}{UNSUBSCRIBE_API_PATH}?{query}"
 
 
-async def tell_owners(
+OwnersOf = Callable[[AsyncSession, str], Awaitable[list[Person]]]
+
+
+@dataclass(frozen=True)
+class Teller:
+    """Tells an organization's owners: found by `owners` (the directory, or identity when it
+    knows none: directory.lookup), links in emails pointing at `public_url`."""
+
+    public_url: str
+    owners: OwnersOf
+
+    async def tell(
+        self, session: AsyncSession, *, organization_id: str, source_id: str, notice: Notice
+    ) -> int:
+        """Notify each owner once per `source_id`; how many owners were told at all."""
+        people = await self.owners(session, organization_id)
+        return await _tell(session, people, organization_id, source_id, notice, self.public_url)
+
+
+async def _tell(
     session: AsyncSession,
-    *,
+    people: list[Person],
     organization_id: str,
     source_id: str,
     notice: Notice,
     public_url: str,
 ) -> int:
-    """Notify each owner once per `source_id`; how many owners were told at all."""
-    people = await directory.owners(session, organization_id)
     ids = [person.user_id for person in people]
     in_app = await preferences.wanting(session, ids, notice.category, "in_app")
     by_email = await preferences.wanting(session, ids, notice.category, "email")

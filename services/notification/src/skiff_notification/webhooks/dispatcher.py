@@ -1,15 +1,18 @@
 """The dispatcher: claims due messages from PostgreSQL and sends them, isolated per endpoint.
 
-Woken at once by NOTIFY (a message stored, a replay, a recovery) and by its own timer for the
-next due retry; never a slow poll. Each claim leases a few due messages per endpoint that has
-room (its concurrency cap and rate limit), so one slow or failing endpoint fills only its own
-slots. Outcomes are written in batches by one writer, which keeps up at hundreds per second.
+Woken at once by NOTIFY (a message stored, a replay, a recovery, a send finished on an endpoint
+whose messages wait) and by its own timer for the next due retry or an endpoint's next token;
+never a slow poll. Each claim leases due messages of endpoints that have room (the concurrency
+cap and rate limit, held in PostgreSQL across replicas), so one slow or failing endpoint fills
+only its own slots. Outcomes are written in batches by one writer, which keeps up at hundreds
+per second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +24,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from skiff_notification.webhooks import claims, maintenance, outcomes, sender
 from skiff_notification.webhooks.clock import Clock, SystemClock
 from skiff_notification.webhooks.fanout import CHANNEL
-from skiff_notification.webhooks.limits import EndpointLimits
 from skiff_notification.webhooks.network import Clients
 from skiff_notification.webhooks.notices import Notifier
 
@@ -29,7 +31,8 @@ log = structlog.get_logger("skiff_notification.webhooks")
 MAX_IDLE_SECONDS = 60.0  # a lost NOTIFY (a LISTEN reconnect) costs at most this
 _NEXT_DUE = (
     "SELECT min(m.next_attempt_at) FROM webhook_messages m"
-    " JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled WHERE m.status = 'pending'"
+    " JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled"
+    " WHERE m.status = 'pending' AND m.next_attempt_at > $1"
 )
 WRITE_BATCH = 500
 COALESCE_SECONDS = 0.003
@@ -71,9 +74,11 @@ class Dispatcher:
         self.dsn = dsn
         self.schema = schema
         self._pool: asyncpg.Pool | None = None
-        self._rooms: dict[str, int] = {}
-        self.limits = EndpointLimits(config.endpoint_concurrency)
+        # This replica's sends per endpoint (its idle connections are closed); the limits are
+        # kept in PostgreSQL, across replicas (claims.py).
+        self.in_flight: Counter[str] = Counter()
         self._wake = asyncio.Event()
+        self._announced = False  # a NOTIFY came since the last claim began
         self._chores = asyncio.Event()
         self._results: asyncio.Queue[outcomes.Result] = asyncio.Queue()
         self._sending: set[asyncio.Task[None]] = set()
@@ -107,10 +112,11 @@ class Dispatcher:
         while True:
             raise_if_cancelled()
             self._wake.clear()
+            self._announced = False
             if self._listener is None or self._listener.is_closed():
                 self._listener = await self._listen()  # lost with its connection: listen again
             try:
-                started, blocked = await self.claim_once()
+                started, room_at = await self.claim_once()
                 failures = 0
             except Exception as exc:
                 failures += 1
@@ -118,40 +124,36 @@ class Dispatcher:
                 await self.clock.wait(min(30.0, 0.5 * 2**failures), self._wake)
                 continue
             if not started:
-                await self.clock.wait(await self._idle_seconds(blocked), self._wake)
-            if self._sending:
+                await self.clock.wait(await self._idle_seconds(room_at), self._wake)
+            if self._sending and not self._announced:
                 # Busy: let a few more sends finish, so one claim serves them all instead of
-                # one claim (a statement on PostgreSQL) per finished send.
+                # one claim (a statement on PostgreSQL) per finished send. Not when NOTIFY
+                # announced new messages: sends left open (a hanging endpoint's) must not
+                # delay the others.
                 await asyncio.sleep(COALESCE_SECONDS)
 
-    async def claim_once(self) -> tuple[int, bool]:
-        """Lease and start what may start now; (started, whether due work had to wait)."""
+    async def claim_once(self) -> tuple[int, datetime | None]:
+        """Lease and start what may start now; (started, when an endpoint with due messages
+        left behind may have room: its next token, or the first of its leases to end)."""
         room_total = self.config.max_in_flight - len(self._sending)
         if room_total <= 0:
-            return 0, True
+            return 0, None  # a finishing send wakes the loop
         now = self.clock.now()
         limit = min(self.config.scan_limit, room_total)
-        self._rooms = self.limits.rooms()
         async with (await self._claims_pool()).acquire() as connection:
-            taken = await claims.claim(
+            claimed = await claims.claim(
                 connection,
                 now=now,
                 lease_until=now + self.config.lease,
-                rooms=self._rooms,
                 per_endpoint=self.config.endpoint_concurrency,
                 limit=limit,
             )
-            beyond = []
-            for claimed, target in taken:
-                if self.limits.room(target.id, target.rate_limit_per_second) <= 0:
-                    beyond.append(claimed.id)  # first sight of its rate limit: give it back
-                    continue
-                self.limits.started(target.id, target.rate_limit_per_second)
-                task = asyncio.create_task(self._send(claimed, target, now))
-                self._sending.add(task)
-                task.add_done_callback(self._sending.discard)
-            await claims.release(connection, beyond, now=now)
-        return len(taken) - len(beyond), bool(beyond) or len(taken) >= limit
+        for message, target in claimed.taken:
+            self.in_flight[target.id] += 1
+            task = asyncio.create_task(self._send(message, target, now))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return len(claimed.taken), claimed.next_room
 
     async def _claims_pool(self) -> asyncpg.Pool:
         """The dispatcher's own connections: a claim is one statement, no BEGIN/COMMIT trips."""
@@ -160,7 +162,14 @@ class Dispatcher:
                 self.dsn,
                 min_size=1,
                 max_size=2,
-                server_settings={"search_path": self.schema, "application_name": "webhooks"},
+                server_settings={
+                    "search_path": self.schema,
+                    "application_name": "webhooks",
+                    # Planned for each claim's `now`: how many messages are due, and which
+                    # endpoints, decide the plan; a generic plan (asyncpg prepares the
+                    # statement) measured twice as slow once a burst had grown the table.
+                    "plan_cache_mode": "force_custom_plan",
+                },
             )
         return self._pool
 
@@ -177,7 +186,9 @@ class Dispatcher:
                 timeout_seconds=self.config.timeout_seconds,
             )
         finally:
-            self.limits.finished(target.id)
+            self.in_flight[target.id] -= 1
+            if self.in_flight[target.id] <= 0:
+                del self.in_flight[target.id]
             self._wake.set()
         self._results.put_nowait(outcomes.Result(claimed, outcome, started_at))
         log.debug(
@@ -188,25 +199,21 @@ class Dispatcher:
             error=outcome.error,
         )
 
-    async def _idle_seconds(self, blocked: bool) -> float:
-        """Until the next due message, or until a busy endpoint has room again.
+    async def _idle_seconds(self, room_at: datetime | None) -> float:
+        """Until the next message falls due, or an endpoint with due messages has room again.
 
-        Due messages that could not be taken wait for a send to finish (which wakes the loop)
-        or for a rate-limited endpoint's next token.
+        A send finishing anywhere wakes the loop sooner: its own, or (NOTIFY) another
+        replica's on an endpoint whose messages wait; so does a new message.
         """
+        now = self.clock.now()
         async with (await self._claims_pool()).acquire() as connection:
-            due: datetime | None = await connection.fetchval(_NEXT_DUE)
-        if due is None:
+            due: datetime | None = await connection.fetchval(_NEXT_DUE, now)
+        moments = [m for m in (due, room_at) if m is not None]
+        if not moments:
             return MAX_IDLE_SECONDS
-        seconds = (due - self.clock.now()).total_seconds()
-        if seconds > 0 and not blocked:
-            return min(MAX_IDLE_SECONDS, seconds)
-        token = self.limits.seconds_to_room(self._rooms)
-        if token is not None:
-            return max(0.001, token)
-        if any(room <= 0 for room in self._rooms.values()):
-            return 1.0  # endpoints full of sends: the next one to finish wakes the loop
-        return 0.05  # due, yet taken by another dispatcher just now
+        seconds = (min(moments) - now).total_seconds()
+        # Due now yet left behind: held by another replica's claim just then.
+        return min(MAX_IDLE_SECONDS, max(seconds, 0.05 if room_at is not None else 0.001))
 
     async def _write_outcomes(self) -> None:
         while True:
@@ -242,7 +249,7 @@ class Dispatcher:
 
     async def chores(self) -> None:
         """Recoveries, health by the clock, retention, idle clients; one transaction each."""
-        await self.clients.close_idle(set(self.limits.in_flight))
+        await self.clients.close_idle(set(self.in_flight))
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             recovered = await maintenance.run_recoveries(
@@ -262,6 +269,7 @@ class Dispatcher:
         payload = args[-1] if args else ""
         if payload == "recover":
             self._chores.set()
+        self._announced = True
         self._wake.set()
 
     async def _listen(self) -> asyncpg.Connection | None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from skiff_kit.app import Lifespan
 
+from skiff_notification.notices.telling import Teller
 from skiff_notification.settings import NotificationSettings
 from skiff_notification.webhooks.clock import Clock
 from skiff_notification.webhooks.config import WebhookConfig
@@ -20,6 +21,7 @@ from skiff_notification.webhooks.notices import Notifier
 def dispatcher_lifespan(
     settings: NotificationSettings,
     config: WebhookConfig,
+    teller: Teller,
     *,
     clock: Clock | None = None,
     resolver: Resolver = system_resolver,
@@ -45,7 +47,7 @@ def dispatcher_lifespan(
             factory,
             clients,
             config=config.dispatch,
-            notifier=Notifier(public_url=settings.public_url),
+            notifier=Notifier(teller),
             dsn=dsn,
             schema=settings.database_schema or "notification",
             clock=clock,

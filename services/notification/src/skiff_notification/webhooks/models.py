@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -58,6 +59,13 @@ class WebhookEndpoint(Base):
     warning_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Its limits across every replica, kept by the claim (claims.py): the leases in flight,
+    # {message id: [lease end (epoch seconds), the message's attempts when claimed]}, and the
+    # rate limit's theoretical arrival time (GCRA).
+    leases: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=dict, server_default=text("'{}'::jsonb")
+    )
+    rate_tat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WebhookMessage(Base):
@@ -65,7 +73,7 @@ class WebhookMessage(Base):
 
     The id is the `webhook-id` of every attempt. A claimed message stays `pending` with
     `next_attempt_at` pushed past the lease, so a dispatcher that dies mid-send leaves it due
-    again, never lost.
+    again, never lost; its endpoint's `leases` count it meanwhile.
     """
 
     __tablename__ = "webhook_messages"
@@ -77,6 +85,12 @@ class WebhookMessage(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_webhook_messages_endpoint", "endpoint_id", "id"),
+        Index(
+            "ix_webhook_messages_endpoint_due",
+            "endpoint_id",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
         Index("ix_webhook_messages_created", "created_at"),
     )
 

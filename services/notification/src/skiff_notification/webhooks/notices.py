@@ -7,15 +7,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from skiff_notification.notices.telling import Notice, tell_owners
+from skiff_notification.notices.telling import Notice, Teller
 from skiff_notification.webhooks.models import WebhookEndpoint
 
 
 @dataclass(frozen=True)
 class Notifier:
-    """Tells the endpoint's organization's owners (links in emails point at `public_url`)."""
+    """Tells the endpoint's organization's owners."""
 
-    public_url: str
+    teller: Teller
 
     async def failing(
         self, session: AsyncSession, endpoint: WebhookEndpoint, now: datetime
@@ -81,7 +81,7 @@ class Notifier:
         title: str,
         text: str,
     ) -> None:
-        await tell_owners(
+        await self.teller.tell(
             session,
             organization_id=endpoint.organization_id,
             source_id=source,
@@ -94,7 +94,6 @@ class Notifier:
                 email_text=text,
                 data={"endpoint_id": endpoint.id, "url": endpoint.url},
             ),
-            public_url=self.public_url,
         )
 
 

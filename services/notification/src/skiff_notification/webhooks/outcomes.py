@@ -4,6 +4,10 @@ Applied for a batch of outcomes in one transaction. 2xx succeeds and ends a run 
 410 disables the endpoint at once; any other failure waits for the next step of the schedule,
 or fails the message when the schedule is spent (telling the owners at the first such
 message). An endpoint failing for `disable_after` is disabled, its owners warned a day before.
+
+A recorded attempt ends its lease (claims.py counts a lease until the message's `attempts` go
+up); when one of those endpoints has due messages waiting for that room, possibly on another
+replica, the dispatchers are woken (NOTIFY at COMMIT).
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_notification.webhooks import service
 from skiff_notification.webhooks.claims import Claimed
+from skiff_notification.webhooks.fanout import CHANNEL
 from skiff_notification.webhooks.models import (
     ENDPOINT_DISABLED,
     FAILED,
@@ -59,6 +64,17 @@ _SUCCEEDED = (
     )
 )
 
+# Due messages of these endpoints wait (for the room the recorded attempts just gave back).
+_WAKE_IF_WAITING = text(
+    """
+    SELECT pg_notify(:channel, 'due') WHERE EXISTS (
+        SELECT 1 FROM webhook_messages
+        WHERE endpoint_id = ANY(CAST(:endpoints AS text[])) AND status = 'pending'
+          AND next_attempt_at <= :now
+    )
+    """
+)
+
 
 async def apply(
     session: AsyncSession,
@@ -93,6 +109,10 @@ async def apply(
     failed = [r for r in results if not r.outcome.succeeded]
     if failed:
         await _failures(session, failed, now=now, disable_after=disable_after, notifier=notifier)
+    endpoints = sorted({r.claimed.endpoint_id for r in results})
+    await session.execute(
+        _WAKE_IF_WAITING, {"channel": CHANNEL, "endpoints": endpoints, "now": now}
+    )
 
 
 async def _failures(
