@@ -5,15 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 from litestar.params import QueryParameter
+from sqlalchemy import Select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from skiff_kit.errors import ValidationFailed
 
 T = TypeVar("T")
 R = TypeVar("R")
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -58,3 +61,13 @@ def page_of(
     shown = rows[:limit]
     next_cursor = encode_cursor(id_of(shown[-1])) if more and shown else None
     return Page(data=[to_item(row) for row in shown], next_cursor=next_cursor)
+
+
+def newest_first(
+    query: Q, id_column: InstrumentedAttribute[str], before_id: str | None, limit: int
+) -> Q:
+    """`query` ordered by `id_column` newest first (ids sort by creation), from just past the
+    cursor's `before_id`, `limit` rows."""
+    if before_id is not None:
+        query = query.where(id_column < before_id)
+    return query.order_by(id_column.desc()).limit(limit)

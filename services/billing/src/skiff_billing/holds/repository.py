@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,6 +44,4 @@ async def page(
     query = select(Hold).where(Hold.organization_id == organization_id)
     if status is not None:
         query = query.where(Hold.status == status)
-    if before_id is not None:
-        query = query.where(Hold.id < before_id)
-    return list(await session.scalars(query.order_by(Hold.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, Hold.id, before_id, limit)))

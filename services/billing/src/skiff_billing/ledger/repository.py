@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import (
     String,
     any_,
@@ -89,9 +90,7 @@ async def entries_page(
         query = query.where(LedgerEntry.created_at >= start)
     if end is not None:
         query = query.where(LedgerEntry.created_at < end)
-    if before_id is not None:
-        query = query.where(LedgerEntry.id < before_id)
-    rows = await session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit))
+    rows = await session.scalars(newest_first(query, LedgerEntry.id, before_id, limit))
     return list(rows)
 
 

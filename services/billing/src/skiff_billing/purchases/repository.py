@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -59,9 +60,7 @@ async def page(
     query = select(Purchase).where(Purchase.organization_id == organization_id)
     if status is not None:
         query = query.where(Purchase.status == status)
-    if before_id is not None:
-        query = query.where(Purchase.id < before_id)
-    return list(await session.scalars(query.order_by(Purchase.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, Purchase.id, before_id, limit)))
 
 
 async def customer_id(session: AsyncSession, organization_id: str, provider: str) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,9 +19,7 @@ async def page(
     query = select(ApiKey).where(
         ApiKey.organization_id == organization_id, ApiKey.deleted_at.is_(None)
     )
-    if before_id is not None:
-        query = query.where(ApiKey.id < before_id)
-    return list(await session.scalars(query.order_by(ApiKey.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, ApiKey.id, before_id, limit)))
 
 
 async def for_update(session: AsyncSession, *, organization_id: str, key_id: str) -> ApiKey | None:

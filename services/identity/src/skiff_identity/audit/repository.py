@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,4 @@ async def page(
         query = query.where(AuditEntry.target_type == target_type)
     if target_id is not None:
         query = query.where(AuditEntry.target_id == target_id)
-    if before_id is not None:
-        query = query.where(AuditEntry.id < before_id)
-    return list(await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, AuditEntry.id, before_id, limit)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,9 +37,7 @@ async def organizations_of(
         .join(Membership, Membership.organization_id == Organization.id)
         .where(Membership.user_id == user_id, Organization.deleted_at.is_(None))
     )
-    if before_id is not None:
-        query = query.where(Organization.id < before_id)
-    rows = await session.execute(query.order_by(Organization.id.desc()).limit(limit))
+    rows = await session.execute(newest_first(query, Organization.id, before_id, limit))
     return [(row[0], row[1]) for row in rows]
 
 
@@ -51,9 +50,7 @@ async def members_page(
         .join(User, User.id == Membership.user_id)
         .where(Membership.organization_id == organization_id)
     )
-    if before_id is not None:
-        query = query.where(Membership.user_id < before_id)
-    rows = await session.execute(query.order_by(Membership.user_id.desc()).limit(limit))
+    rows = await session.execute(newest_first(query, Membership.user_id, before_id, limit))
     return [(row[0], row[1]) for row in rows]
 
 
@@ -136,9 +133,7 @@ async def pending_invites(
         Invite.cancelled_at.is_(None),
         Invite.expires_at > now,
     )
-    if before_id is not None:
-        query = query.where(Invite.id < before_id)
-    return list(await session.scalars(query.order_by(Invite.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, Invite.id, before_id, limit)))
 
 
 async def invite_in(session: AsyncSession, organization_id: str, invite_id: str) -> Invite | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,9 +45,7 @@ async def page(
         )
     if type_ is not None:
         query = query.where(Notification.type == type_)
-    if before_id is not None:
-        query = query.where(Notification.id < before_id)
-    return list(await session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, Notification.id, before_id, limit)))
 
 
 async def unread_count(session: AsyncSession, *, organization_id: str, user_id: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +31,7 @@ async def endpoints_page(
     session: AsyncSession, organization_id: str, *, before_id: str | None, limit: int
 ) -> list[WebhookEndpoint]:
     query = select(WebhookEndpoint).where(WebhookEndpoint.organization_id == organization_id)
-    if before_id is not None:
-        query = query.where(WebhookEndpoint.id < before_id)
-    return list(await session.scalars(query.order_by(WebhookEndpoint.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, WebhookEndpoint.id, before_id, limit)))
 
 
 async def count_endpoints(session: AsyncSession, organization_id: str) -> int:
@@ -75,9 +74,7 @@ async def messages_page(
     query = select(WebhookMessage).where(WebhookMessage.endpoint_id == endpoint_id)
     if status is not None:
         query = query.where(WebhookMessage.status == status)
-    if before_id is not None:
-        query = query.where(WebhookMessage.id < before_id)
-    return list(await session.scalars(query.order_by(WebhookMessage.id.desc()).limit(limit)))
+    return list(await session.scalars(newest_first(query, WebhookMessage.id, before_id, limit)))
 
 
 async def attempts_of(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,9 +64,7 @@ async def page(
         query = query.where(Session.status == status)
     if metadata:
         query = query.where(Session.metadata_.contains(dict(metadata)))
-    if before_id is not None:
-        query = query.where(Session.id < before_id)
-    return list(await db_session.scalars(query.order_by(Session.id.desc()).limit(limit)))
+    return list(await db_session.scalars(newest_first(query, Session.id, before_id, limit)))
 
 
 async def live_of_organization_for_update(

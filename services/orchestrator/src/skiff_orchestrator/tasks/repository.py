@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from skiff_kit.pagination import newest_first
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,9 +31,7 @@ async def page_of_session(
     db_session: AsyncSession, session_id: str, *, before_id: str | None, limit: int
 ) -> Sequence[Task]:
     query = select(Task).where(Task.session_id == session_id)
-    if before_id is not None:
-        query = query.where(Task.id < before_id)
-    return list(await db_session.scalars(query.order_by(Task.id.desc()).limit(limit)))
+    return list(await db_session.scalars(newest_first(query, Task.id, before_id, limit)))
 
 
 async def fail_unfinished(
