@@ -142,3 +142,26 @@ def test_asyncpg_url() -> None:
     assert asyncpg_url("postgresql://u:p@h:5/d") == "postgresql+asyncpg://u:p@h:5/d"
     assert asyncpg_url("postgres://h/d") == "postgresql+asyncpg://h/d"
     assert asyncpg_url("postgresql+asyncpg://h/d") == "postgresql+asyncpg://h/d"
+
+
+async def test_driver_connection_is_the_pools_own_and_commits_each_statement(
+    notes_db: TestDatabase,
+) -> None:
+    from skiff_kit.db import driver_connection
+
+    engine = create_engine(notes_db.sqlalchemy_url(), schema=None, pool_size=1, max_overflow=0)
+    try:
+        async with driver_connection(engine) as connection:
+            first = connection
+            await connection.execute("insert into notes (body) values ('alone')")
+        async with driver_connection(engine) as connection:
+            assert connection is first  # back in the pool, taken again
+            tx = connection.transaction()
+            await tx.start()
+            await connection.execute("insert into notes (body) values ('left open')")
+        assert first.is_closed()  # not pooled inside its transaction
+        async with engine.connect() as other:
+            bodies = (await other.execute(text("select body from notes"))).scalars().all()
+        assert bodies == ["alone"]  # the open transaction was rolled back
+    finally:
+        await engine.dispose()

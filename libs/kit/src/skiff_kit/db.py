@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy import event, text
@@ -78,6 +79,28 @@ def _replace_if_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (responses are built after it)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@contextlib.asynccontextmanager
+async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """One of the engine's pooled asyncpg connections, bare: no session, no statement compiled.
+
+    For the few hot paths whose every statement is written by hand (a database function, an
+    insert): the session around a small transaction costs more than the transaction. The
+    connection comes from the engine's own pool (the same size budget, the same closed-socket
+    check) and goes back to it. Outside `connection.transaction()` each statement commits on
+    its own. Leave no transaction open: a connection given back inside one (the block raised
+    mid-way, or a bug) is closed rather than pooled, which rolls it back.
+    """
+    pooled = await engine.raw_connection()
+    connection: asyncpg.Connection = pooled.driver_connection
+    try:
+        yield connection
+    finally:
+        if connection.is_closed() or connection.is_in_transaction():
+            pooled.invalidate()
+        else:
+            pooled.close()
 
 
 async def check_database(engine: AsyncEngine) -> None:
