@@ -25,7 +25,9 @@ is read from the snapshot: a just-recorded one may still count, never the other 
 Endpoints whose due messages had to stay behind come back as rows without a message, with the
 time they may have room again: the next token of their rate, the first of their leases to end
 (a send that finishes sooner wakes the dispatchers: outcomes.py notifies), or now (held by
-another replica's claim just then).
+another replica's claim just then). A last row, without a message or an endpoint, says when
+the next message not yet due falls due (a retry, or a lease running out): with the rows
+before it, how long the dispatcher may sleep, without another statement.
 """
 
 from __future__ import annotations
@@ -140,6 +142,13 @@ UNION ALL
 SELECT NULL, b.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        greatest(coalesce(b.room_at, $1), $1)
 FROM behind b
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, (
+    SELECT m.next_attempt_at FROM webhook_messages m
+    JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled
+    WHERE m.status = 'pending' AND m.next_attempt_at > $1
+    ORDER BY m.next_attempt_at LIMIT 1
+)
 """  # noqa: S608 (constant fragments, no input)
 
 
@@ -172,10 +181,13 @@ class Claim:
 
     taken: list[tuple[Claimed, Target]] = field(default_factory=list)
     room_at: dict[str, datetime] = field(default_factory=dict)
+    next_due: datetime | None = None  # the next message not due yet falls due then
 
     @property
-    def next_room(self) -> datetime | None:
-        return min(self.room_at.values(), default=None)
+    def next_moment(self) -> datetime | None:
+        """When there may be something to claim again (new messages aside: NOTIFY)."""
+        moments = [*self.room_at.values(), *([self.next_due] if self.next_due else [])]
+        return min(moments, default=None)
 
 
 async def claim(
@@ -190,6 +202,9 @@ async def claim(
     replica), within its rate limit, `limit` in all."""
     result = Claim()
     for row in await connection.fetch(_CLAIM, now, lease_until, per_endpoint, limit):
+        if row["endpoint_id"] is None:
+            result.next_due = row["room_at"]
+            continue
         if row["id"] is None:
             result.room_at[row["endpoint_id"]] = row["room_at"]
             continue

@@ -29,13 +29,7 @@ from skiff_notification.webhooks.notices import Notifier
 
 log = structlog.get_logger("skiff_notification.webhooks")
 MAX_IDLE_SECONDS = 60.0  # a lost NOTIFY (a LISTEN reconnect) costs at most this
-_NEXT_DUE = (
-    "SELECT min(m.next_attempt_at) FROM webhook_messages m"
-    " JOIN webhook_endpoints e ON e.id = m.endpoint_id AND e.enabled"
-    " WHERE m.status = 'pending' AND m.next_attempt_at > $1"
-)
 WRITE_BATCH = 500
-COALESCE_SECONDS = 0.003
 
 
 @dataclass(frozen=True)
@@ -78,7 +72,7 @@ class Dispatcher:
         # kept in PostgreSQL, across replicas (claims.py).
         self.in_flight: Counter[str] = Counter()
         self._wake = asyncio.Event()
-        self._announced = False  # a NOTIFY came since the last claim began
+        self._full = False  # max_in_flight reached: the next send to finish wakes the loop
         self._chores = asyncio.Event()
         self._results: asyncio.Queue[outcomes.Result] = asyncio.Queue()
         self._sending: set[asyncio.Task[None]] = set()
@@ -112,32 +106,26 @@ class Dispatcher:
         while True:
             raise_if_cancelled()
             self._wake.clear()
-            self._announced = False
             if self._listener is None or self._listener.is_closed():
                 self._listener = await self._listen()  # lost with its connection: listen again
             try:
-                started, room_at = await self.claim_once()
+                claimed = await self.claim_once()
                 failures = 0
             except Exception as exc:
                 failures += 1
                 log.warning("webhook claim failed", error=repr(exc))
                 await self.clock.wait(min(30.0, 0.5 * 2**failures), self._wake)
                 continue
-            if not started:
-                await self.clock.wait(await self._idle_seconds(room_at), self._wake)
-            if self._sending and not self._announced:
-                # Busy: let a few more sends finish, so one claim serves them all instead of
-                # one claim (a statement on PostgreSQL) per finished send. Not when NOTIFY
-                # announced new messages: sends left open (a hanging endpoint's) must not
-                # delay the others.
-                await asyncio.sleep(COALESCE_SECONDS)
+            if claimed is not None:  # it took all it could: whatever else is due waits
+                await self.clock.wait(self._idle_seconds(claimed), self._wake)
 
-    async def claim_once(self) -> tuple[int, datetime | None]:
-        """Lease and start what may start now; (started, when an endpoint with due messages
-        left behind may have room: its next token, or the first of its leases to end)."""
+    async def claim_once(self) -> claims.Claim | None:
+        """Lease and start what may start now. The claim, saying when there may be more
+        (None when more may be due at once: it stopped at its limit)."""
         room_total = self.config.max_in_flight - len(self._sending)
         if room_total <= 0:
-            return 0, None  # a finishing send wakes the loop
+            self._full = True  # the next send to finish wakes the loop
+            return claims.Claim()
         now = self.clock.now()
         limit = min(self.config.scan_limit, room_total)
         async with (await self._claims_pool()).acquire() as connection:
@@ -153,7 +141,7 @@ class Dispatcher:
             task = asyncio.create_task(self._send(message, target, now))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
-        return len(claimed.taken), claimed.next_room
+        return None if len(claimed.taken) >= limit else claimed
 
     async def _claims_pool(self) -> asyncpg.Pool:
         """The dispatcher's own connections: a claim is one statement, no BEGIN/COMMIT trips."""
@@ -193,7 +181,11 @@ class Dispatcher:
             self.in_flight[target.id] -= 1
             if self.in_flight[target.id] <= 0:
                 del self.in_flight[target.id]
-            self._wake.set()
+            # Not otherwise: the endpoint's lease counts until the outcome is recorded, whose
+            # NOTIFY wakes the dispatchers if its messages wait for the room.
+            if self._full:
+                self._full = False
+                self._wake.set()
         self._results.put_nowait(outcomes.Result(claimed, outcome, started_at))
         log.debug(
             "webhook attempt",
@@ -203,19 +195,18 @@ class Dispatcher:
             error=outcome.error,
         )
 
-    async def _idle_seconds(self, room_at: datetime | None) -> float:
+    def _idle_seconds(self, claimed: claims.Claim) -> float:
         """Until the next message falls due, or an endpoint with due messages has room again.
 
-        A send finishing anywhere wakes the loop sooner: its own, or (NOTIFY) another
-        replica's on an endpoint whose messages wait; so does a new message.
+        Sooner when woken: a new message, a replay or a recovery, or a recorded attempt on an
+        endpoint whose messages wait (NOTIFY, from any replica); a failed attempt's retry
+        (this replica's outcome writer); a finished send when max_in_flight was reached.
         """
-        now = self.clock.now()
-        async with (await self._claims_pool()).acquire() as connection:
-            due: datetime | None = await connection.fetchval(_NEXT_DUE, now)
-        moments = [m for m in (due, room_at) if m is not None]
+        room_at = min(claimed.room_at.values(), default=None)
+        moments = [m for m in (claimed.next_due, room_at) if m is not None]
         if not moments:
             return MAX_IDLE_SECONDS
-        seconds = (min(moments) - now).total_seconds()
+        seconds = (min(moments) - self.clock.now()).total_seconds()
         # Due now yet left behind: held by another replica's claim just then.
         return min(MAX_IDLE_SECONDS, max(seconds, 0.05 if room_at is not None else 0.001))
 
@@ -240,7 +231,8 @@ class Dispatcher:
                     failures += 1
                     log.warning("webhook outcomes not written", error=repr(exc), count=len(batch))
                     await asyncio.sleep(min(10.0, 0.2 * 2**failures))
-            self._wake.set()
+            if not all(result.outcome.succeeded for result in batch):
+                self._wake.set()  # a retry is scheduled: the loop's sleep may be too long
 
     async def _do_chores(self) -> None:
         while True:
@@ -273,7 +265,6 @@ class Dispatcher:
         payload = args[-1] if args else ""
         if payload == "recover":
             self._chores.set()
-        self._announced = True
         self._wake.set()
 
     async def _listen(self) -> asyncpg.Connection | None:
