@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, bindparam, select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,31 +47,52 @@ class Result:
     started_at: datetime
 
 
-_TABLE = cast(Table, WebhookMessage.__table__)
-_MESSAGES = _TABLE.c
-# Core, not ORM: executed with one parameter set per message (executemany).
-_SUCCEEDED = (
-    update(_TABLE)
-    .where(_MESSAGES.id == bindparam("mid"))
-    .values(
-        status=SUCCEEDED,
-        attempts=_MESSAGES.attempts + 1,
-        manual=False,
-        next_attempt_at=None,
-        last_attempt_at=bindparam("at"),
-        succeeded_at=bindparam("at"),
-    )
-)
-
 # Due messages of these endpoints wait (for the room the recorded attempts just gave back).
-_WAKE_IF_WAITING = text(
-    """
-    SELECT pg_notify(:channel, 'due') WHERE EXISTS (
+_WAITING = """
+    EXISTS (
         SELECT 1 FROM webhook_messages
         WHERE endpoint_id = ANY(CAST(:endpoints AS text[])) AND status = 'pending'
           AND next_attempt_at <= :now
     )
-    """
+"""
+_WAKE_IF_WAITING = text(f"SELECT pg_notify(:channel, 'due') WHERE {_WAITING}")
+
+# The usual outcome, in one statement: lock the messages still there (an endpoint deleted
+# meanwhile took its own), log the attempts, mark them succeeded, end their endpoints' runs of
+# failures, and wake the dispatchers if those endpoints have messages waiting for the room.
+_SUCCEEDED = text(
+    f"""
+    WITH sent AS (
+        SELECT * FROM unnest(
+            CAST(:ids AS text[]), CAST(:endpoint_ids AS text[]), CAST(:ats AS timestamptz[]),
+            CAST(:triggers AS text[]), CAST(:codes AS int[]), CAST(:durations AS int[]),
+            CAST(:excerpts AS text[])
+        ) AS s(message_id, endpoint_id, at, trigger, status_code, duration_ms, excerpt)
+    ),
+    alive AS (
+        SELECT m.id FROM webhook_messages m WHERE m.id = ANY(CAST(:ids AS text[])) FOR UPDATE
+    ),
+    logged AS (
+        INSERT INTO webhook_attempts
+            (message_id, endpoint_id, at, trigger, status_code, duration_ms, response_excerpt)
+        SELECT s.message_id, s.endpoint_id, s.at, s.trigger, s.status_code, s.duration_ms,
+               s.excerpt
+        FROM sent s JOIN alive a ON a.id = s.message_id
+    ),
+    done AS (
+        UPDATE webhook_messages m
+        SET status = '{SUCCEEDED}', attempts = m.attempts + 1, manual = false,
+            next_attempt_at = NULL, last_attempt_at = s.at, succeeded_at = s.at
+        FROM sent s JOIN alive a ON a.id = s.message_id
+        WHERE m.id = s.message_id
+    ),
+    healed AS (
+        UPDATE webhook_endpoints e
+        SET failing_since = NULL, failing_notice_at = NULL, warning_notice_at = NULL
+        WHERE e.id = ANY(CAST(:endpoint_ids AS text[])) AND e.failing_since IS NOT NULL
+    )
+    SELECT pg_notify(:channel, 'due') WHERE {_WAITING}
+    """  # noqa: S608 (constant fragments, no input)
 )
 
 
@@ -85,34 +105,42 @@ async def apply(
     notifier: Notifier,
 ) -> None:
     """Record every result; messages deleted meanwhile (endpoint deleted) are skipped."""
-    ids = [r.claimed.id for r in results]
+    ok = [r for r in results if r.outcome.succeeded]
+    if ok:
+        await session.execute(_SUCCEEDED, _succeeded_params(ok, now))
+    failed = [r for r in results if not r.outcome.succeeded]
+    if not failed:
+        return
+    ids = [r.claimed.id for r in failed]
     alive = set(
         await session.scalars(
             select(WebhookMessage.id).where(WebhookMessage.id.in_(ids)).with_for_update()
         )
     )
-    results = [r for r in results if r.claimed.id in alive]
-    if not results:
+    failed = [r for r in failed if r.claimed.id in alive]
+    if not failed:
         return
-    await session.execute(insert(WebhookAttempt), [_attempt_row(r) for r in results])
-    ok = [r for r in results if r.outcome.succeeded]
-    if ok:
-        await session.execute(_SUCCEEDED, [{"mid": r.claimed.id, "at": r.started_at} for r in ok])
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(
-                WebhookEndpoint.id.in_({r.claimed.endpoint_id for r in ok}),
-                WebhookEndpoint.failing_since.is_not(None),
-            )
-            .values(failing_since=None, failing_notice_at=None, warning_notice_at=None)
-        )
-    failed = [r for r in results if not r.outcome.succeeded]
-    if failed:
-        await _failures(session, failed, now=now, disable_after=disable_after, notifier=notifier)
-    endpoints = sorted({r.claimed.endpoint_id for r in results})
+    await session.execute(insert(WebhookAttempt), [_attempt_row(r) for r in failed])
+    await _failures(session, failed, now=now, disable_after=disable_after, notifier=notifier)
+    endpoints = sorted({r.claimed.endpoint_id for r in failed})
     await session.execute(
         _WAKE_IF_WAITING, {"channel": CHANNEL, "endpoints": endpoints, "now": now}
     )
+
+
+def _succeeded_params(ok: list[Result], now: datetime) -> dict[str, object]:
+    return {
+        "ids": [r.claimed.id for r in ok],
+        "endpoint_ids": [r.claimed.endpoint_id for r in ok],
+        "ats": [r.started_at for r in ok],
+        "triggers": [MANUAL if r.claimed.manual else SCHEDULED for r in ok],
+        "codes": [r.outcome.status_code for r in ok],
+        "durations": [r.outcome.duration_ms for r in ok],
+        "excerpts": [r.outcome.excerpt for r in ok],
+        "channel": CHANNEL,
+        "endpoints": sorted({r.claimed.endpoint_id for r in ok}),
+        "now": now,
+    }
 
 
 async def _failures(
