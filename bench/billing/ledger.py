@@ -5,9 +5,10 @@ server, tables and connection count (the service's pool: 10 + 10 overflow):
 
 - ours: each posting a `sandbox.session.usage` event with an id of its own, decoded and
   applied by `EventConsumer.apply` with billing's handler (`ledger.handlers.session_usage`):
-  exactly the code the service's consumer runs once a message is in (the inbox claim, lock
-  the account, skip minutes already charged, the entry, the balance, `billing.usage.charged`
-  in the outbox, two daily rollups, the low/exhausted and auto top-up checks), minus NATS;
+  the code the service's consumer runs for a message (the inbox claim, lock the account,
+  skip minutes already charged, the entry, the balance, two daily rollups, the low/exhausted
+  and auto top-up checks, `billing.usage.charged` in the outbox and its NOTIFY), all but
+  NATS (the fetch, the ack) and `handle`'s span and log context;
 - raw: asyncpg `UPDATE accounts ... RETURNING balance` + `INSERT INTO ledger_entries` in one
   transaction, nothing else.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
+from skiff_billing.app import USAGE_CONSUMER
 from skiff_billing.ledger import handlers, service
 from skiff_billing.policy import Policy
 from skiff_contracts import Envelope, decode_envelope, new_id
@@ -70,7 +72,7 @@ class LedgerBench:
             js=None,  # type: ignore[arg-type]  # `apply` does not touch the bus
             session_factory=self.sessions,
             stream="SANDBOX",
-            durable="billing--sandbox",
+            durable=USAGE_CONSUMER,
             handlers={SessionUsage.event_type: handler},
         )
 
@@ -81,21 +83,15 @@ class LedgerBench:
     async def ours(self, per_organization: int) -> Round:
         """Postings through the service's consumer code, one event each."""
         payload_type, handler = self.consumer.handlers[SessionUsage.event_type]
+        # What the bus delivers: encoded by the runner, before the clock starts.
+        wires = {
+            org: [self._usage(org) for _ in range(per_organization)]
+            for org, _ in self.organizations
+        }
 
         async def organization(org: str) -> None:
-            session_id = f"ses_bench_{org}"
-            for _ in range(per_organization):
-                usage = SessionUsage(
-                    session_id=session_id,
-                    organization_id=org,
-                    runner_id="bench",
-                    minutes_started=next(self.minutes[org]),
-                    active_seconds=1.0,
-                    final=False,
-                    measured_at=datetime.now(UTC),
-                )
-                wire = Envelope.wrap(usage, source="skiff/bench", organization_id=org).encode()
-                envelope = decode_envelope(wire)  # as the consumer gets it
+            for wire in wires[org]:
+                envelope = decode_envelope(wire)  # from here on, what the consumer does
                 payload = envelope.payload(payload_type)
                 if not await self.consumer.apply(envelope, payload, handler):
                     raise RuntimeError(f"usage event of {org} taken for a duplicate")
@@ -106,6 +102,19 @@ class LedgerBench:
         if (charged := await self._charged() - before) != len(orgs) * per_organization:
             raise RuntimeError(f"{charged} minutes charged, not {len(orgs) * per_organization}")
         return took
+
+    def _usage(self, org: str) -> bytes:
+        """The organization's next `sandbox.session.usage` event (one more minute), encoded."""
+        usage = SessionUsage(
+            session_id=f"ses_bench_{org}",
+            organization_id=org,
+            runner_id="bench",
+            minutes_started=next(self.minutes[org]),
+            active_seconds=1.0,
+            final=False,
+            measured_at=datetime.now(UTC),
+        )
+        return Envelope.wrap(usage, source="skiff/bench", organization_id=org).encode()
 
     async def _charged(self) -> int:
         """Container-minutes charged so far (usage entries)."""
