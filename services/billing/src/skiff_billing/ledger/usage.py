@@ -14,12 +14,18 @@ event: every minute 1..N that has no entry yet gets one, with the reference
 
 Because every charge fills the whole range 1..N, a session's charged minutes are always
 1..M (M the highest `minutes_started` seen): after a charge the session's total is N, and a
-charge only looks up the session's latest `WINDOW` minutes (all of 1..N after a longer gap).
+charge looks up the minute before N and N first (`NEAR`: if N-1 is charged, so is all of
+1..N-1), then the latest `WINDOW` minutes after a gap, and all of 1..N after a longer one.
 This is the hottest path billing has (every running minute of every session), so the lock,
 the lookup, the entries, the balance, the two rollups and the read of the auto top-up
-settings are one database function (`charge_usage`, migration 0005) called on the session's
-own connection: one round trip, in the transaction of the event's inbox row. Then
-`billing.usage.charged` goes to the outbox on the same connection (a second one).
+settings are one database function (`charge_usage`, migration 0005): one round trip, in the
+transaction of the event's inbox row, with `billing.usage.charged` in the outbox.
+
+Two ways in (ledger.handlers): `charge_usage_on` runs on a bare asyncpg connection (no
+session; skiff_messaging.bare), for the usual charge that crosses no rule
+(ledger.quiet.rules_stay_quiet): the event goes with COMMIT. When a rule will write, it
+answers None: that transaction is rolled back and `charge_usage` applies the event anew in a
+session, so the rules' writes commit with the debit.
 
 The balance may go below zero here: the documented overdraft (one running minute per live
 session). Crossing from above zero to zero or below emits `billing.credits.exhausted` once,
