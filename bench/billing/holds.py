@@ -4,8 +4,8 @@ Ours: `rpc.billing.holds.reserve` then `.capture` of that hold, through skiff_me
 `request` (what the orchestrator calls), each answered by the running billing process in its
 own database transaction. Raw: the same two exchanges (same request bytes) with `nc.request`
 to a plain nats-py echo responder in a process of its own. And, to tell the bus from the
-database, the same two transactions through billing's holds service in this process. Samples
-alternate.
+database, the same two calls as billing's responders make them (holds.calls), in this
+process. Samples alternate.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import msgspec
 from nats.aio.client import Client as NATS
-from skiff_billing.holds import service
+from skiff_billing.holds.calls import HoldCalls
 from skiff_billing.policy import Policy
+from skiff_billing.settings import DEFAULT_PACKAGES
 from skiff_contracts.rpc.billing import (
     HOLD_CAPTURE_SUBJECT,
     HOLD_RESERVE_SUBJECT,
@@ -59,29 +60,23 @@ class Echo:
 
 
 def in_process(url: str) -> tuple[Direct, Callable[[], Awaitable[None]]]:
-    """Reserve then capture through billing's holds service in this process, each in its own
-    transaction on billing's database (what a responder runs, without NATS or the hop); and
-    how to close it."""
+    """Reserve then capture as billing's responders run them (holds.calls: alone when the rules
+    stay quiet), each committed on billing's database, in this process without NATS or the
+    hop; and how to close it."""
     engine = create_engine(url, schema="billing")
-    sessions, policy = create_session_factory(engine), Policy()
+    calls = HoldCalls(engine, create_session_factory(engine), Policy(packages=DEFAULT_PACKAGES))
 
     async def reserve_capture(organization_id: str, n: int) -> None:
         now = datetime.now(UTC)
-        async with sessions() as session, session.begin():
-            hold = await service.reserve(
-                session,
-                organization_id=organization_id,
-                amount=1,
-                reference=f"direct-{n}",
-                expires_at=now + timedelta(minutes=10),
-                description="bench",
-                policy=policy,
-                now=now,
-            )
-        async with sessions() as session, session.begin():
-            await service.capture(
-                session, hold_id=hold.id, amount=None, policy=policy, now=datetime.now(UTC)
-            )
+        hold = await calls.reserve(
+            organization_id=organization_id,
+            amount=1,
+            reference=f"direct-{n}",
+            expires_at=now + timedelta(minutes=10),
+            description="bench",
+            now=now,
+        )
+        await calls.capture(hold_id=hold.id, amount=None)
 
     return reserve_capture, engine.dispose
 

@@ -145,7 +145,7 @@ def report(
     )
     print(
         f"reserve_capture_db p50 {ms(direct, 50):6.2f} ms  p99 {ms(direct, 99):7.2f} ms"
-        "  (the same two transactions through billing's service code, in-process, no NATS)"
+        "  (the same two calls as billing's responders make them, in-process, no NATS)"
     )
     print(f"raw_two_requests   p50 {ms(raw_two, 50):7.2f} ms  p99 {ms(raw_two, 99):7.2f} ms")
     print(f"raw_one_request    p50 {ms(raw_one, 50):7.2f} ms  p99 {ms(raw_one, 99):7.2f} ms")

@@ -66,15 +66,9 @@ async def reserve(
         entry_id,
         now,
     )
-    match row["outcome"]:
-        case "no_account":
-            raise _no_account(organization_id)
-        case "reference_reused":
-            raise errors.reference_reused(reference, row["hold_amount"])
-        case "insufficient_credits":
-            raise errors.insufficient_credits(amount, row["available"])
-        case "reserved":
-            await _changed(session, connection, row, entry_id, policy, now, debit=True)
+    refuse_reservation(row, organization_id=organization_id, amount=amount, reference=reference)
+    if row["outcome"] == "reserved":
+        await _changed(session, connection, row, entry_id, policy, now, debit=True)
     return _answer(session, row)
 
 
@@ -90,15 +84,8 @@ async def capture(
     row = await functions.call(
         connection, functions.HOLD_CAPTURE, hold_id, amount, entry_id, now, now.date()
     )
+    refuse_resolution(row, hold_id)
     match row["outcome"]:
-        case "not_found":
-            raise errors.hold_not_found(hold_id)
-        case "resolved":
-            raise errors.hold_resolved(hold_id, row["hold_status"])
-        case "bad_amount":
-            raise errors.bad_amount(
-                f"Capture between 0 and {row['hold_amount']} credits of this hold."
-            )
         case "expired":
             await _changed(session, connection, row, entry_id, policy, now, debit=False)
         case "captured":
@@ -111,13 +98,9 @@ async def release(session: AsyncSession, *, hold_id: str, policy: Policy, now: d
     connection = await driver.in_transaction(session)
     entry_id = new_id("txn")
     row = await functions.call(connection, functions.HOLD_RELEASE, hold_id, entry_id, now, False)
-    match row["outcome"]:
-        case "not_found":
-            raise errors.hold_not_found(hold_id)
-        case "resolved":
-            raise errors.hold_resolved(hold_id, row["hold_status"])
-        case "released":
-            await _changed(session, connection, row, entry_id, policy, now, debit=False)
+    refuse_resolution(row, hold_id)
+    if row["outcome"] == "released":
+        await _changed(session, connection, row, entry_id, policy, now, debit=False)
     return _answer(session, row)
 
 
@@ -142,6 +125,32 @@ async def expire_due(session: AsyncSession, *, hold_id: str, policy: Policy, now
         return False
     await _changed(session, connection, row, entry_id, policy, now, debit=False)
     return True
+
+
+def refuse_reservation(
+    row: asyncpg.Record, *, organization_id: str, amount: int, reference: str
+) -> None:
+    """Raise the domain error of a reservation the function refused (it wrote nothing)."""
+    match row["outcome"]:
+        case "no_account":
+            raise _no_account(organization_id)
+        case "reference_reused":
+            raise errors.reference_reused(reference, row["hold_amount"])
+        case "insufficient_credits":
+            raise errors.insufficient_credits(amount, row["available"])
+
+
+def refuse_resolution(row: asyncpg.Record, hold_id: str) -> None:
+    """Raise the domain error of a capture or release the function refused (it wrote nothing)."""
+    match row["outcome"]:
+        case "not_found":
+            raise errors.hold_not_found(hold_id)
+        case "resolved":
+            raise errors.hold_resolved(hold_id, row["hold_status"])
+        case "bad_amount":
+            raise errors.bad_amount(
+                f"Capture between 0 and {row['hold_amount']} credits of this hold."
+            )
 
 
 def _answer(session: AsyncSession, row: asyncpg.Record) -> HoldRow:
