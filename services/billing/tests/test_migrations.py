@@ -1,6 +1,6 @@
-"""Billing's migrations go down and up again: 0005's hot-path functions leave nothing behind,
-come back whole, and still charge (the same code paths every other test uses, on a schema
-that was downgraded first)."""
+"""Billing's migrations go down and up again: 0005's hot-path functions and 0006's calls alone
+leave nothing behind, come back whole, and still charge (the same code paths every other test
+uses, on a schema that was downgraded first)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ SCHEMA = "billing"
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 HOT_PATH = {"account_state", "bump_usage", "charge_usage", "hold_capture", "hold_entry"}
 HOT_PATH |= {"hold_give_back", "hold_release", "hold_reserve"}
+ALONE = {"rules_stay_quiet", "hold_reserve_alone", "hold_capture_alone", "hold_release_alone"}
 
 
 async def functions_of(database: TestDatabase) -> set[str]:
@@ -38,16 +39,20 @@ async def functions_of(database: TestDatabase) -> set[str]:
     return {row["proname"] for row in rows}
 
 
-async def test_0005_downgrades_to_0004_and_upgrades_again(fresh_database: TestDatabase) -> None:
+async def test_0006_and_0005_go_down_to_0004_and_up_again(fresh_database: TestDatabase) -> None:
     url = await migrated_schema(fresh_database, schema=SCHEMA, migrations=MIGRATIONS)
     assert await functions_of(fresh_database) >= HOT_PATH
     config = alembic_config(database_url=url, schema=SCHEMA, script_location=str(MIGRATIONS))
+
+    await asyncio.to_thread(command.downgrade, config, "0005")
+    assert not ALONE & await functions_of(fresh_database)
+    assert await functions_of(fresh_database) >= HOT_PATH
 
     await asyncio.to_thread(command.downgrade, config, "0004")
     assert not HOT_PATH & await functions_of(fresh_database)
 
     await asyncio.to_thread(command.upgrade, config, "head")
-    assert await functions_of(fresh_database) >= HOT_PATH
+    assert await functions_of(fresh_database) >= HOT_PATH | ALONE
     engine = create_engine(url, schema=SCHEMA)
     sessions = create_session_factory(engine)
     try:
