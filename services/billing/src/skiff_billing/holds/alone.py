@@ -1,12 +1,12 @@
 """Hold calls that commit alone: one statement on a bare pooled connection, no session.
 
-Each sends migration 0006's `hold_*_alone` outside a transaction, so the statement commits by
-itself: one round trip where the session's road takes three (BEGIN, the function, COMMIT)
-and half a millisecond of Python. The function refuses, writing nothing, when the threshold
-or auto top-up rules would write after the change (its `rules_stay_quiet`, the SQL twin of
-`ledger.quiet.rules_stay_quiet`); these calls then answer None and the caller takes the
-session's road (holds.service), where the rules write in the same transaction as the change.
-Domain refusals are raised as holds.service raises them.
+Each sends its hold function with the rules' inputs (migration 0006) outside a transaction,
+so the statement commits by itself: one round trip where the session's road takes three
+(BEGIN, the function, COMMIT) and half a millisecond of Python. The function refuses, writing
+nothing, when the threshold or auto top-up rules would write after the change (its
+`rules_stay_quiet`, the SQL twin of `ledger.quiet.rules_stay_quiet`); these calls then answer
+None and the caller takes the session's road (holds.service), where the rules write in the
+same transaction as the change. Domain refusals are raised as holds.service raises them.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from skiff_billing.holds import errors
 from skiff_billing.holds.service import refuse_reservation, refuse_resolution
 from skiff_billing.policy import Policy
 
-HOLD_RESERVE = "SELECT * FROM hold_reserve_alone($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-HOLD_CAPTURE = "SELECT * FROM hold_capture_alone($1, $2, $3, $4, $5, $6, $7, $8)"
-HOLD_RELEASE = "SELECT * FROM hold_release_alone($1, $2, $3, $4, $5, $6, $7)"
 RULES_TO_APPLY = "SKR01"  # the SQLSTATE of "the rules have something to write"
 
 
@@ -66,7 +63,8 @@ async def reserve(
     if amount <= 0:
         raise errors.bad_amount("A hold's amount must be a positive number of credits.")
     args = (organization_id, amount, reference, expires_at, description)
-    row = await _call(connection, HOLD_RESERVE, policy, *args, new_id("hld"), new_id("txn"), now)
+    ids = (new_id("hld"), new_id("txn"))
+    row = await _call(connection, functions.HOLD_RESERVE, policy, *args, *ids, now)
     if row is None:
         return None
     refuse_reservation(row, organization_id=organization_id, amount=amount, reference=reference)
@@ -83,7 +81,7 @@ async def capture(
 ) -> HoldRow | None:
     """holds.service.capture, committed alone; None when the rules would write."""
     row = await _call(
-        connection, HOLD_CAPTURE, policy, hold_id, amount, new_id("txn"), now, now.date()
+        connection, functions.HOLD_CAPTURE, policy, hold_id, amount, new_id("txn"), now, now.date()
     )
     if row is None:
         return None
@@ -95,7 +93,8 @@ async def release(
     connection: asyncpg.Connection, *, hold_id: str, policy: Policy, now: datetime
 ) -> HoldRow | None:
     """holds.service.release, committed alone; None when the rules would write."""
-    row = await _call(connection, HOLD_RELEASE, policy, hold_id, new_id("txn"), now, False)
+    entry_id = new_id("txn")
+    row = await _call(connection, functions.HOLD_RELEASE, policy, hold_id, entry_id, now, False)
     if row is None:
         return None
     refuse_resolution(row, hold_id)

@@ -10,7 +10,7 @@ a pending one with one). A reservation and a capture lower `available`: each run
 top-up check in its transaction, with the account still locked.
 
 Each call is one database function (`hold_reserve`, `hold_capture`, `hold_release`,
-migration 0005) on the session's connection, in the caller's transaction: the locks, the
+migrations 0005 and 0006) on the session's connection, in the caller's transaction: the locks, the
 idempotency checks and the writes in one round trip. What it answers feeds the rules kept
 here and in ledger.thresholds and topup.service (the domain errors, the low/exhausted events,
 the auto top-up), which usually write nothing more.
@@ -65,6 +65,7 @@ async def reserve(
         new_id("hld"),
         entry_id,
         now,
+        *functions.NO_RULES,
     )
     refuse_reservation(row, organization_id=organization_id, amount=amount, reference=reference)
     if row["outcome"] == "reserved":
@@ -82,7 +83,14 @@ async def capture(
     connection = await driver.in_transaction(session)
     entry_id = new_id("txn")
     row = await functions.call(
-        connection, functions.HOLD_CAPTURE, hold_id, amount, entry_id, now, now.date()
+        connection,
+        functions.HOLD_CAPTURE,
+        hold_id,
+        amount,
+        entry_id,
+        now,
+        now.date(),
+        *functions.NO_RULES,
     )
     refuse_resolution(row, hold_id)
     match row["outcome"]:
@@ -97,7 +105,9 @@ async def release(session: AsyncSession, *, hold_id: str, policy: Policy, now: d
     """Give a pending hold back whole; a released or expired hold is answered unchanged."""
     connection = await driver.in_transaction(session)
     entry_id = new_id("txn")
-    row = await functions.call(connection, functions.HOLD_RELEASE, hold_id, entry_id, now, False)
+    row = await functions.call(
+        connection, functions.HOLD_RELEASE, hold_id, entry_id, now, False, *functions.NO_RULES
+    )
     refuse_resolution(row, hold_id)
     if row["outcome"] == "released":
         await _changed(session, connection, row, entry_id, policy, now, debit=False)
@@ -118,7 +128,9 @@ async def expire_due(session: AsyncSession, *, hold_id: str, policy: Policy, now
     """Expire one hold if it is still pending and due; True when it was."""
     connection = await driver.in_transaction(session)
     entry_id = new_id("txn")
-    row = await functions.call(connection, functions.HOLD_RELEASE, hold_id, entry_id, now, True)
+    row = await functions.call(
+        connection, functions.HOLD_RELEASE, hold_id, entry_id, now, True, *functions.NO_RULES
+    )
     if row["outcome"] == "not_found":
         raise errors.hold_not_found(hold_id)
     if row["outcome"] != "expired":
