@@ -31,12 +31,17 @@ from skiff_contracts.rpc.billing import (
     HoldReply,
     HoldReserve,
 )
-from skiff_kit.db import create_engine, create_session_factory
+from skiff_kit.db import create_engine, create_session_factory, driver_connection
 from skiff_messaging.rpc import request
 
 ECHO_SUBJECT = "bench.echo"
-# What the bench calls in-process: the same two transactions billing's responders run.
+# What the bench calls in-process: the same two calls billing's responders make.
 Direct = Callable[[str, int], Awaitable[None]]
+# One durable one-row UPDATE of the organization's account, committing alone (one round trip):
+# the floor under each hold call, taken between the samples (the disk is shared, its latency
+# moves from one minute to the next).
+Floor = Callable[[str], Awaitable[None]]
+TOUCH = "UPDATE accounts SET balance = balance WHERE organization_id = $1"
 TIMEOUT = 10.0
 
 
@@ -59,10 +64,10 @@ class Echo:
         self.process.wait()
 
 
-def in_process(url: str) -> tuple[Direct, Callable[[], Awaitable[None]]]:
+def in_process(url: str) -> tuple[Direct, Floor, Callable[[], Awaitable[None]]]:
     """Reserve then capture as billing's responders run them (holds.calls: alone when the rules
     stay quiet), each committed on billing's database, in this process without NATS or the
-    hop; and how to close it."""
+    hop; the floor under one call; and how to close them."""
     engine = create_engine(url, schema="billing")
     calls = HoldCalls(engine, create_session_factory(engine), Policy(packages=DEFAULT_PACKAGES))
 
@@ -78,7 +83,11 @@ def in_process(url: str) -> tuple[Direct, Callable[[], Awaitable[None]]]:
         )
         await calls.capture(hold_id=hold.id, amount=None)
 
-    return reserve_capture, engine.dispose
+    async def floor(organization_id: str) -> None:
+        async with driver_connection(engine) as connection:
+            await connection.execute(TOUCH, organization_id)
+
+    return reserve_capture, floor, engine.dispose
 
 
 @dataclass
@@ -89,10 +98,16 @@ class Exchanges:
     direct: list[float] = field(default_factory=list)  # billing's service code, in-process
     raw_two: list[float] = field(default_factory=list)  # two raw request/replies
     raw_one: list[float] = field(default_factory=list)  # one raw request/reply
+    floor: list[float] = field(default_factory=list)  # one durable statement, committed alone
 
 
 async def round_trips(
-    nc: NATS, organization_id: str, samples: int, direct: Direct, warm_up: int = 30
+    nc: NATS,
+    organization_id: str,
+    samples: int,
+    direct: Direct,
+    floor: Floor,
+    warm_up: int = 30,
 ) -> Exchanges:
     """The samples, alternating between the ways."""
     taken = Exchanges()
@@ -118,10 +133,15 @@ async def round_trips(
         started = time.perf_counter()
         await direct(organization_id, n)
         inside = time.perf_counter() - started
+
+        started = time.perf_counter()
+        await floor(organization_id)
+        statement = time.perf_counter() - started
         if n >= 0:
             taken.ours.append(took)
             taken.raw_two.append(two)
             taken.raw_one.append(one)
             taken.direct.append(inside)
+            taken.floor.append(statement)
         await asyncio.sleep(0)
     return taken
