@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
 from litestar.testing import AsyncTestClient
 from nats.js import JetStreamContext
 from skiff_contracts import Envelope, new_id
@@ -153,3 +154,22 @@ async def test_a_redelivered_deployment_event_is_told_once(
 async def _noted(sessions: async_sessionmaker[AsyncSession], kind: str) -> bool:
     notes, _ = await told(sessions, kind)
     return bool(notes)
+
+
+async def test_a_hostile_app_name_cannot_break_the_subject_or_block_the_consumer(
+    service: AsyncTestClient[Any],
+    streams: JetStreamContext,
+    mailbox: tuple[Mailbox, int],
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    box, _ = mailbox
+    org, _ = await _an_owner(streams, sessions, "safe@example.com")
+    name = "Invoice\r\nBcc: victim@example.com\r\n" + "x" * 400
+    await publish(streams, msgspec.structs.replace(completed(org), app_name=name), org)
+    (mail,) = await box.wait_for(1)
+    assert mail["Bcc"] is None
+    assert "\n" not in mail["Subject"]
+    assert len(mail["Subject"]) <= 300
+    assert mail["Subject"].startswith("Skiff: deployed Invoice Bcc: victim@example.com xxx")
+    (note,), _ = await told(sessions, "deployment_completed")
+    assert "\n" not in note.title
