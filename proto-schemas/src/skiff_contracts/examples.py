@@ -33,6 +33,12 @@ _ID_PREFIXES = {
     "package_id": "pkg",
 }
 _ID_BODY = "01jhexmp1e0000000000000000"
+# Strings whose generic "example <field>" would read wrong in the catalog (API.md's values).
+_WORDS = {
+    "version": "1.4.0",
+    "environment": "production",
+    "failed_step": "validate_package",
+}
 
 
 def example_body(cls: type[EventPayload]) -> dict[str, Any]:
@@ -82,6 +88,8 @@ def _string(schema: dict[str, Any], name: str) -> str:
         return EXAMPLE_TIME
     if fmt == "date":
         return EXAMPLE_TIME[:10]
+    if name in _WORDS:
+        return _WORDS[name]
     if name in _ID_PREFIXES:
         return f"{_ID_PREFIXES[name]}_{_ID_BODY}"
     if name.endswith("email"):

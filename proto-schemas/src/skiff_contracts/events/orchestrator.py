@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import msgspec
 
@@ -73,4 +73,61 @@ class TaskRequested(EventPayload, frozen=True, kw_only=True):
     requested_at: datetime
 
 
-EVENTS = (SessionRequested, SessionStopRequested, SessionFailed, TaskRequested)
+class DeploymentCredits(msgspec.Struct, frozen=True, kw_only=True):
+    """A deployment's hold, in credits: reserved when queued, then captured or released."""
+
+    reserved: int
+    captured: int  # on success
+    released: int  # on failure or cancel
+
+
+class DeploymentEnded(EventPayload, frozen=True, kw_only=True):
+    """What every deployment ending says (a base: its subclasses are the events)."""
+
+    deployment_id: str
+    app_id: str
+    app_name: str
+    organization_id: str
+    version: str
+    environment: str  # "production" | "staging" | ...
+    credits: DeploymentCredits
+    finished_at: datetime
+
+
+class DeploymentCompleted(DeploymentEnded, frozen=True, kw_only=True):
+    """A deployment ended well: its environment now runs its version and its hold is captured.
+
+    The orchestrator emits it when a deployment ends; deployments are a later issue, so nothing
+    emits it yet. Its consumers (owners' notices, webhooks) are ready for when it does.
+    """
+
+    event_type: ClassVar[str] = "orchestrator.deployment.completed"
+    description: ClassVar[str] = "A deployment of an app version to an environment completed."
+
+    status: Literal["completed"] = "completed"
+
+
+class DeploymentFailed(DeploymentEnded, frozen=True, kw_only=True):
+    """A deployment ended in failure at one step; its hold is released.
+
+    The orchestrator emits it when a deployment ends; deployments are a later issue, so nothing
+    emits it yet. Its consumers (owners' notices, webhooks) are ready for when it does.
+    """
+
+    event_type: ClassVar[str] = "orchestrator.deployment.failed"
+    description: ClassVar[str] = "A deployment of an app version to an environment failed."
+
+    status: Literal["failed"] = "failed"
+    # "validate_package" | "store_package" | "generate_metadata" | "notify_runtime" | "finalize"
+    failed_step: str
+    failure_message: str  # the failed step's message, as GET /deployments/{id} shows it
+
+
+EVENTS = (
+    SessionRequested,
+    SessionStopRequested,
+    SessionFailed,
+    TaskRequested,
+    DeploymentCompleted,
+    DeploymentFailed,
+)

@@ -23,6 +23,7 @@ from skiff_notification.directory import service as directory
 from skiff_notification.email.handlers import email_handlers
 from skiff_notification.inbox import handlers as inbox
 from skiff_notification.notices.billing import billing_notice_handlers
+from skiff_notification.notices.deployments import deployment_notice_handlers
 from skiff_notification.notices.events import notice_handlers
 from skiff_notification.notices.telling import Teller
 from skiff_notification.webhooks.fanout import fan_out
@@ -46,6 +47,7 @@ def subscriptions(*, public_url: str, teller: Teller, max_payload_bytes: int) ->
         email_handlers(public_url),
         notice_handlers(teller),
         billing_notice_handlers(teller),
+        deployment_notice_handlers(teller),
     ):
         for event_type, entry in mapping.items():
             own[event_type].append(entry)
