@@ -157,10 +157,13 @@ class Dispatcher:
                     # send leaves a dead entry in the partial "due" indexes until VACUUM, and
                     # only a plain scan marks such entries dead for the next one to skip. After
                     # a burst of thousands of sends, a bitmap scan visited every dead entry
-                    # and its heap page on each claim (0.5 ms, growing with the burst) and made
-                    # the prepared (generic) plan look bad; with this, it stays at ~0.5 ms in
-                    # all, a third of a claim planned afresh each time.
+                    # and its heap page on each claim (0.5 ms, growing with the burst).
                     "enable_bitmapscan": "off",
+                    # Planned for each claim's `now` (about 1 ms of a 1.5 ms claim): with an
+                    # endpoint's messages left behind (a hanging endpoint at its cap), the
+                    # prepared generic plan made the others' deliveries' p99 4-5x slower
+                    # (bench/webhooks isolation: 51-66 ms against 12-13 ms planned each time).
+                    "plan_cache_mode": "force_custom_plan",
                 },
             )
         return self._pool
