@@ -31,7 +31,6 @@ from skiff_billing.usage.routes import UsageController
 from skiff_billing.webhooks.routes import ProviderWebhooksController
 
 AUTOTOPUP_CONSUMER = "billing--autotopup"
-USAGE_CONSUMER = "billing--sandbox"
 
 
 def subscriptions(
@@ -51,7 +50,7 @@ def subscriptions(
         ),
         Subscription(
             stream="SANDBOX",
-            durable=USAGE_CONSUMER,
+            durable="billing--sandbox",
             handlers={SessionUsage.event_type: (SessionUsage, handlers.session_usage(policy))},
         ),
         Subscription(
