@@ -28,8 +28,12 @@ EXTRA_PROCESSES = ("payments_standin",)
 
 def free_ports(services: Sequence[ServiceSpec] = SERVICES) -> dict[str, int]:
     """A free public port for each service (and the payment stand-ins), for tests that must not
-    collide with a real stack."""
-    return {name: free_port() for name in [*(spec.name for spec in services), *EXTRA_PROCESSES]}
+    collide with a real stack. Each differs from the others: none is bound until its process
+    starts."""
+    ports: dict[str, int] = {}
+    for name in [*(spec.name for spec in services), *EXTRA_PROCESSES]:
+        ports[name] = free_port(avoid=ports.values())
+    return ports
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,23 @@ import json
 import socket
 
 
-def healthy(port: int, *, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
-    """True when `GET /health` answers 200 with `{"status": "ok", ...}`."""
+def healthy(port: int, service: str, *, host: str = "127.0.0.1", timeout: float = 1.0) -> bool:
+    """True when `GET /health` answers 200 with `{"status": "ok", "service": service, ...}`.
+
+    The service's name is checked: a port handed to a process that has not bound it yet may
+    be answered by another one, and its "ok" must not count for the process still starting.
+    """
     status, body = _get(host, port, "/health", timeout)
     try:
         document = json.loads(body)
     except ValueError:
         return False
-    return status == 200 and isinstance(document, dict) and document.get("status") == "ok"
+    return (
+        status == 200
+        and isinstance(document, dict)
+        and document.get("status") == "ok"
+        and document.get("service") == service
+    )
 
 
 def nats_healthy(monitor_port: int, *, timeout: float = 1.0) -> bool:

@@ -76,7 +76,7 @@ def _process_row(process: ProcessState, now: float, timeout: float) -> list[str]
     alive = is_running(process.pid, process.marker)
     health = "-"
     if alive:
-        health = "ok" if healthy(process.private_port, timeout=timeout) else "failing"
+        health = "ok" if healthy(process.private_port, process.name, timeout=timeout) else "failing"
     return [
         process.name,
         str(process.replica),

@@ -86,7 +86,9 @@ class Stack:
                 if code is not None and not self.config.restart.enabled:
                     message = f"{handle.label} exited with {describe_exit(code)}"
                     raise StackError(message, log_path=handle.log_path)
-            pending = [h for h in self.processes() if not (h.alive and healthy(h.private_port))]
+            pending = [
+                h for h in self.processes() if not (h.alive and healthy(h.private_port, h.name))
+            ]
             if pending and time.monotonic() > deadline:
                 labels = ", ".join(h.label for h in pending)
                 raise StackError(f"not healthy in time: {labels}", log_path=pending[0].log_path)
@@ -146,9 +148,13 @@ class Stack:
         self.stop()
 
     def _spawn_all(self) -> None:
+        # No port is bound until its process starts, so each is picked apart from the others.
+        taken = {self.config.port(spec.name) for spec in self.config.services}
+        taken.add(standins.port(self.config))
         for spec in self.config.services:
             for replica in range(self.config.replicas(spec.name)):
-                private_port = free_port()
+                private_port = free_port(avoid=taken)
+                taken.add(private_port)
                 process = ManagedProcess(
                     name=spec.name,
                     replica=replica,

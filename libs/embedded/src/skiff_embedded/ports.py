@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Collection
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(avoid: Collection[int] = ()) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now and is not in `avoid`.
+
+    The port is free only until somebody binds it: give `avoid` the ports already handed out
+    and not yet bound, or two processes may be told the same one.
+    """
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 def port_is_open(port: int, host: str = "127.0.0.1") -> bool:

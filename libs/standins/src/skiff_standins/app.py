@@ -53,7 +53,7 @@ class StandIns:
 
 @get("/health", include_in_schema=False)
 async def health() -> dict[str, str]:
-    return {"status": "ok", "service": "payments-standin"}
+    return {"status": "ok", "service": "payments_standin"}  # the name the supervisor knows it by
 
 
 @get("/ready", include_in_schema=False)
