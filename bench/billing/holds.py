@@ -4,8 +4,8 @@ Ours: `rpc.billing.holds.reserve` then `.capture` of that hold, through skiff_me
 `request` (what the orchestrator calls), each answered by the running billing process in its
 own database transaction. Raw: the same two exchanges (same request bytes) with `nc.request`
 to a plain nats-py echo responder in a process of its own. And, to tell the bus from the
-database, the same two transactions through billing's holds service in this process. Samples
-alternate.
+database, the same two calls as billing's responders make them (holds.calls), in this
+process. Samples alternate.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from pathlib import Path
 
 import msgspec
 from nats.aio.client import Client as NATS
-from skiff_billing.holds import service
+from skiff_billing.holds.calls import HoldCalls
 from skiff_billing.policy import Policy
+from skiff_billing.settings import DEFAULT_PACKAGES
 from skiff_contracts.rpc.billing import (
     HOLD_CAPTURE_SUBJECT,
     HOLD_RESERVE_SUBJECT,
@@ -30,12 +31,17 @@ from skiff_contracts.rpc.billing import (
     HoldReply,
     HoldReserve,
 )
-from skiff_kit.db import create_engine, create_session_factory
+from skiff_kit.db import create_engine, create_session_factory, driver_connection
 from skiff_messaging.rpc import request
 
 ECHO_SUBJECT = "bench.echo"
-# What the bench calls in-process: the same two transactions billing's responders run.
+# What the bench calls in-process: the same two calls billing's responders make.
 Direct = Callable[[str, int], Awaitable[None]]
+# One durable one-row UPDATE of the organization's account, committing alone (one round trip):
+# the floor under each hold call, taken between the samples (the disk is shared, its latency
+# moves from one minute to the next).
+Floor = Callable[[str], Awaitable[None]]
+TOUCH = "UPDATE accounts SET balance = balance WHERE organization_id = $1"
 TIMEOUT = 10.0
 
 
@@ -58,32 +64,30 @@ class Echo:
         self.process.wait()
 
 
-def in_process(url: str) -> tuple[Direct, Callable[[], Awaitable[None]]]:
-    """Reserve then capture through billing's holds service in this process, each in its own
-    transaction on billing's database (what a responder runs, without NATS or the hop); and
-    how to close it."""
+def in_process(url: str) -> tuple[Direct, Floor, Callable[[], Awaitable[None]]]:
+    """Reserve then capture as billing's responders run them (holds.calls: alone when the rules
+    stay quiet), each committed on billing's database, in this process without NATS or the
+    hop; the floor under one call; and how to close them."""
     engine = create_engine(url, schema="billing")
-    sessions, policy = create_session_factory(engine), Policy()
+    calls = HoldCalls(engine, create_session_factory(engine), Policy(packages=DEFAULT_PACKAGES))
 
     async def reserve_capture(organization_id: str, n: int) -> None:
         now = datetime.now(UTC)
-        async with sessions() as session, session.begin():
-            hold = await service.reserve(
-                session,
-                organization_id=organization_id,
-                amount=1,
-                reference=f"direct-{n}",
-                expires_at=now + timedelta(minutes=10),
-                description="bench",
-                policy=policy,
-                now=now,
-            )
-        async with sessions() as session, session.begin():
-            await service.capture(
-                session, hold_id=hold.id, amount=None, policy=policy, now=datetime.now(UTC)
-            )
+        hold = await calls.reserve(
+            organization_id=organization_id,
+            amount=1,
+            reference=f"direct-{n}",
+            expires_at=now + timedelta(minutes=10),
+            description="bench",
+            now=now,
+        )
+        await calls.capture(hold_id=hold.id, amount=None)
 
-    return reserve_capture, engine.dispose
+    async def floor(organization_id: str) -> None:
+        async with driver_connection(engine) as connection:
+            await connection.execute(TOUCH, organization_id)
+
+    return reserve_capture, floor, engine.dispose
 
 
 @dataclass
@@ -94,10 +98,16 @@ class Exchanges:
     direct: list[float] = field(default_factory=list)  # billing's service code, in-process
     raw_two: list[float] = field(default_factory=list)  # two raw request/replies
     raw_one: list[float] = field(default_factory=list)  # one raw request/reply
+    floor: list[float] = field(default_factory=list)  # one durable statement, committed alone
 
 
 async def round_trips(
-    nc: NATS, organization_id: str, samples: int, direct: Direct, warm_up: int = 30
+    nc: NATS,
+    organization_id: str,
+    samples: int,
+    direct: Direct,
+    floor: Floor,
+    warm_up: int = 30,
 ) -> Exchanges:
     """The samples, alternating between the ways."""
     taken = Exchanges()
@@ -123,10 +133,15 @@ async def round_trips(
         started = time.perf_counter()
         await direct(organization_id, n)
         inside = time.perf_counter() - started
+
+        started = time.perf_counter()
+        await floor(organization_id)
+        statement = time.perf_counter() - started
         if n >= 0:
             taken.ours.append(took)
             taken.raw_two.append(two)
             taken.raw_one.append(one)
             taken.direct.append(inside)
+            taken.floor.append(statement)
         await asyncio.sleep(0)
     return taken

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import msgspec
 import pytest
 from nats.aio.client import Client as NATS
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode
+from skiff_kit.telemetry import configure_tracing
 from skiff_messaging import (
     NoResponders,
     RemoteError,
@@ -100,3 +105,44 @@ async def test_a_reply_of_the_wrong_shape_is_a_request_failure(nc: NATS) -> None
     await serve(nc, SUBJECT, Reserve, answer, queue="billing")
     with pytest.raises(RequestFailed, match="malformed reply"):
         await request(nc, SUBJECT, Reserve("org_1", 1), Reserved)
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Iterator[InMemorySpanExporter]:
+    """The process's tracer provider (as a service configures it), recording into memory."""
+    configure_tracing(service="messaging-test", version="1", exporter="none", endpoint=None)
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    yield memory
+    memory.shutdown()
+
+
+async def test_with_a_provider_both_sides_record_spans_of_one_trace(
+    nc: NATS, exporter: InMemorySpanExporter
+) -> None:
+    exporter.clear()
+    subject = "billing.rpc.traced"
+    server = await serve(nc, subject, Reserve, reserve, queue="billing")
+    reply = await request(nc, subject, Reserve(organization_id="org_1", amount=30), Reserved)
+    with pytest.raises(RemoteError):
+        await request(nc, subject, Reserve(organization_id="org_1", amount=300), Reserved)
+    await server.unsubscribe()
+
+    spans = {(s.name, s.kind): s for s in exporter.get_finished_spans() if subject in s.name}
+    assert set(spans) == {
+        (f"{subject} request", SpanKind.CLIENT),
+        (f"{subject} process", SpanKind.SERVER),
+    }  # the last of each name: the refused request
+    refused_client = spans[(f"{subject} request", SpanKind.CLIENT)]
+    refused_server = spans[(f"{subject} process", SpanKind.SERVER)]
+    assert refused_server.parent is not None
+    assert refused_server.parent.span_id == refused_client.context.span_id
+    assert refused_server.context.trace_id == refused_client.context.trace_id
+    assert refused_server.status.status_code is StatusCode.ERROR
+    assert refused_client.status.status_code is StatusCode.ERROR
+
+    answered = next(s for s in exporter.get_finished_spans() if s.name == f"{subject} process")
+    assert reply.trace_id == format(answered.context.trace_id, "032x")  # current in the handler
+    assert answered.status.status_code is StatusCode.UNSET

@@ -6,19 +6,23 @@ from collections.abc import Mapping
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.trace import Span
 
 tracer = trace.get_tracer("skiff_messaging")
 
 
-def trace_headers() -> dict[str, str]:
-    """`traceparent` (and `tracestate`) of the current span; empty when there is none."""
+def trace_headers(span: Span | None = None) -> dict[str, str]:
+    """`traceparent` (and `tracestate`) of `span`, by default the current one; empty when
+    there is none."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    propagate.inject(carrier, context=None if span is None else trace.set_span_in_context(span))
     return carrier
 
 
 def context_of(headers: Mapping[str, str] | None, traceparent: str | None = None) -> Context:
     """The remote context to continue: the envelope's traceparent wins over the headers."""
+    if not headers and not traceparent:
+        return Context()  # what extracting from nothing gives, without the propagators' work
     carrier = dict(headers or {})
     if traceparent:
         carrier["traceparent"] = traceparent

@@ -15,9 +15,12 @@ import asyncpg
 from skiff_billing.topup.guards import TopupSettings
 
 CHARGE_USAGE = "SELECT * FROM charge_usage($1, $2, $3, $4, $5, $6, $7)"
-HOLD_RESERVE = "SELECT * FROM hold_reserve($1, $2, $3, $4, $5, $6, $7, $8)"
-HOLD_CAPTURE = "SELECT * FROM hold_capture($1, $2, $3, $4, $5)"
-HOLD_RELEASE = "SELECT * FROM hold_release($1, $2, $3, $4)"
+# Each hold function ends with the rules' inputs (migration 0006): given them, it refuses a
+# change after which the rules would write (holds.alone); NO_RULES, it never refuses.
+HOLD_RESERVE = "SELECT * FROM hold_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+HOLD_CAPTURE = "SELECT * FROM hold_capture($1, $2, $3, $4, $5, $6, $7, $8)"
+HOLD_RELEASE = "SELECT * FROM hold_release($1, $2, $3, $4, $5, $6, $7)"
+NO_RULES = (None, None, None)
 # The threshold rules (ledger.thresholds) remember a sent low-credit note on the account.
 SET_LOW_CREDIT_NOTIFIED = "UPDATE accounts SET low_credit_notified = $2 WHERE id = $1"
 

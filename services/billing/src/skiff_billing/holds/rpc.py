@@ -2,14 +2,14 @@
 
 A domain error becomes an error reply with its code and details (`insufficient_credits`
 with `{required, available}`, `hold_not_found`, `hold_already_resolved`...); the auto top-up
-check runs in the same transaction as the reservation or capture that lowered `available`
-(holds.service).
+check runs in the same transaction as the reservation or capture that lowered `available`.
+Each call commits alone when no rule will write, else takes the session's road (holds.calls).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,10 +26,9 @@ from skiff_contracts.rpc.billing import (
 from skiff_kit.errors import SkiffError
 from skiff_messaging.errors import ReplyError
 from skiff_messaging.service_bus import Responder
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from skiff_billing.functions import HoldRow
-from skiff_billing.holds import service
+from skiff_billing.holds.calls import HoldCalls
 from skiff_billing.policy import Policy
 
 
@@ -50,16 +49,19 @@ class HoldResponders:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._calls: HoldCalls | None = None
 
     @contextlib.asynccontextmanager
     async def bound(self, app: Any) -> AsyncIterator[None]:
-        """A Litestar lifespan (before the bus's): use the kit's session factory while it runs."""
-        self._sessions = app.state.get("db_session_factory")
+        """A Litestar lifespan (before the bus's): use the kit's engine and sessions while it
+        runs."""
+        engine, sessions = app.state.get("db_engine"), app.state.get("db_session_factory")
+        if engine is not None and sessions is not None:
+            self._calls = HoldCalls(engine, sessions, self.policy)
         try:
             yield
         finally:
-            self._sessions = None
+            self._calls = None
 
     def responders(self) -> list[Responder]:
         return [
@@ -77,28 +79,21 @@ class HoldResponders:
             )
         if not 1 <= len(request.reference) <= 200:
             raise ReplyError("bad_request", "reference must have 1 to 200 characters")
-
-        async def run(session: AsyncSession, now: datetime) -> HoldRow:
-            return await service.reserve(
-                session,
+        now = datetime.now(UTC)
+        with _replied():
+            hold = await self._bound().reserve(
                 organization_id=request.organization_id,
                 amount=request.amount,
                 reference=request.reference,
                 expires_at=now + timedelta(seconds=seconds),
                 description=(request.description or request.reference)[:500],
-                policy=policy,
                 now=now,
             )
-
-        return reply_of(await self._transaction(run))
+        return reply_of(hold)
 
     async def capture(self, request: HoldCapture) -> HoldReply:
-        async def run(session: AsyncSession, now: datetime) -> HoldRow:
-            return await service.capture(
-                session, hold_id=request.hold_id, amount=request.amount, policy=self.policy, now=now
-            )
-
-        hold = await self._transaction(run)
+        with _replied():
+            hold = await self._bound().capture(hold_id=request.hold_id, amount=request.amount)
         if hold.status != "captured":  # it expired just now: committed, then refused
             raise ReplyError(
                 HOLD_RESOLVED, f"Hold {hold.id} is already {hold.status}.", {"status": hold.status}
@@ -106,20 +101,20 @@ class HoldResponders:
         return reply_of(hold)
 
     async def release(self, request: HoldRelease) -> HoldReply:
-        async def run(session: AsyncSession, now: datetime) -> HoldRow:
-            return await service.release(
-                session, hold_id=request.hold_id, policy=self.policy, now=now
-            )
+        with _replied():
+            hold = await self._bound().release(hold_id=request.hold_id)
+        return reply_of(hold)
 
-        return reply_of(await self._transaction(run))
-
-    async def _transaction(
-        self, run: Callable[[AsyncSession, datetime], Awaitable[HoldRow]]
-    ) -> HoldRow:
-        if self._sessions is None:
+    def _bound(self) -> HoldCalls:
+        if self._calls is None:
             raise ReplyError("unavailable", "billing has no database")
-        try:
-            async with self._sessions() as session, session.begin():
-                return await run(session, datetime.now(UTC))
-        except SkiffError as error:
-            raise ReplyError(error.code, error.message, error.details) from None
+        return self._calls
+
+
+@contextlib.contextmanager
+def _replied() -> Iterator[None]:
+    """A domain error as the error reply of its code and details."""
+    try:
+        yield
+    except SkiffError as error:
+        raise ReplyError(error.code, error.message, error.details) from None

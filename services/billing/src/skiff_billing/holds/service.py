@@ -10,7 +10,7 @@ a pending one with one). A reservation and a capture lower `available`: each run
 top-up check in its transaction, with the account still locked.
 
 Each call is one database function (`hold_reserve`, `hold_capture`, `hold_release`,
-migration 0005) on the session's connection, in the caller's transaction: the locks, the
+migrations 0005 and 0006) on the session's connection, in the caller's transaction: the locks, the
 idempotency checks and the writes in one round trip. What it answers feeds the rules kept
 here and in ledger.thresholds and topup.service (the domain errors, the low/exhausted events,
 the auto top-up), which usually write nothing more.
@@ -65,16 +65,11 @@ async def reserve(
         new_id("hld"),
         entry_id,
         now,
+        *functions.NO_RULES,
     )
-    match row["outcome"]:
-        case "no_account":
-            raise _no_account(organization_id)
-        case "reference_reused":
-            raise errors.reference_reused(reference, row["hold_amount"])
-        case "insufficient_credits":
-            raise errors.insufficient_credits(amount, row["available"])
-        case "reserved":
-            await _changed(session, connection, row, entry_id, policy, now, debit=True)
+    refuse_reservation(row, organization_id=organization_id, amount=amount, reference=reference)
+    if row["outcome"] == "reserved":
+        await _changed(session, connection, row, entry_id, policy, now, debit=True)
     return _answer(session, row)
 
 
@@ -88,17 +83,17 @@ async def capture(
     connection = await driver.in_transaction(session)
     entry_id = new_id("txn")
     row = await functions.call(
-        connection, functions.HOLD_CAPTURE, hold_id, amount, entry_id, now, now.date()
+        connection,
+        functions.HOLD_CAPTURE,
+        hold_id,
+        amount,
+        entry_id,
+        now,
+        now.date(),
+        *functions.NO_RULES,
     )
+    refuse_resolution(row, hold_id)
     match row["outcome"]:
-        case "not_found":
-            raise errors.hold_not_found(hold_id)
-        case "resolved":
-            raise errors.hold_resolved(hold_id, row["hold_status"])
-        case "bad_amount":
-            raise errors.bad_amount(
-                f"Capture between 0 and {row['hold_amount']} credits of this hold."
-            )
         case "expired":
             await _changed(session, connection, row, entry_id, policy, now, debit=False)
         case "captured":
@@ -110,14 +105,12 @@ async def release(session: AsyncSession, *, hold_id: str, policy: Policy, now: d
     """Give a pending hold back whole; a released or expired hold is answered unchanged."""
     connection = await driver.in_transaction(session)
     entry_id = new_id("txn")
-    row = await functions.call(connection, functions.HOLD_RELEASE, hold_id, entry_id, now, False)
-    match row["outcome"]:
-        case "not_found":
-            raise errors.hold_not_found(hold_id)
-        case "resolved":
-            raise errors.hold_resolved(hold_id, row["hold_status"])
-        case "released":
-            await _changed(session, connection, row, entry_id, policy, now, debit=False)
+    row = await functions.call(
+        connection, functions.HOLD_RELEASE, hold_id, entry_id, now, False, *functions.NO_RULES
+    )
+    refuse_resolution(row, hold_id)
+    if row["outcome"] == "released":
+        await _changed(session, connection, row, entry_id, policy, now, debit=False)
     return _answer(session, row)
 
 
@@ -135,13 +128,41 @@ async def expire_due(session: AsyncSession, *, hold_id: str, policy: Policy, now
     """Expire one hold if it is still pending and due; True when it was."""
     connection = await driver.in_transaction(session)
     entry_id = new_id("txn")
-    row = await functions.call(connection, functions.HOLD_RELEASE, hold_id, entry_id, now, True)
+    row = await functions.call(
+        connection, functions.HOLD_RELEASE, hold_id, entry_id, now, True, *functions.NO_RULES
+    )
     if row["outcome"] == "not_found":
         raise errors.hold_not_found(hold_id)
     if row["outcome"] != "expired":
         return False
     await _changed(session, connection, row, entry_id, policy, now, debit=False)
     return True
+
+
+def refuse_reservation(
+    row: asyncpg.Record, *, organization_id: str, amount: int, reference: str
+) -> None:
+    """Raise the domain error of a reservation the function refused (it wrote nothing)."""
+    match row["outcome"]:
+        case "no_account":
+            raise _no_account(organization_id)
+        case "reference_reused":
+            raise errors.reference_reused(reference, row["hold_amount"])
+        case "insufficient_credits":
+            raise errors.insufficient_credits(amount, row["available"])
+
+
+def refuse_resolution(row: asyncpg.Record, hold_id: str) -> None:
+    """Raise the domain error of a capture or release the function refused (it wrote nothing)."""
+    match row["outcome"]:
+        case "not_found":
+            raise errors.hold_not_found(hold_id)
+        case "resolved":
+            raise errors.hold_resolved(hold_id, row["hold_status"])
+        case "bad_amount":
+            raise errors.bad_amount(
+                f"Capture between 0 and {row['hold_amount']} credits of this hold."
+            )
 
 
 def _answer(session: AsyncSession, row: asyncpg.Record) -> HoldRow:
