@@ -3,10 +3,12 @@
 Both sides post one usage debit per transaction for 64 organizations at once, on the same
 server, tables and connection count (the service's pool: 10 + 10 overflow):
 
-- ours: `ledger.usage.charge_usage` in its own transaction, exactly the code a
-  `sandbox.session.usage` event runs (lock the account, skip minutes already charged, the
-  entry, the balance, `billing.usage.charged` in the outbox, the low/exhausted checks, two
-  daily rollups, the auto top-up check);
+- ours: each posting a `sandbox.session.usage` event with an id of its own, decoded and
+  applied by `EventConsumer.apply` with billing's handler (`ledger.handlers.session_usage`):
+  the code the service's consumer runs for a message (the inbox claim, lock the account,
+  skip minutes already charged, the entry, the balance, two daily rollups, the low/exhausted
+  and auto top-up checks, `billing.usage.charged` in the outbox and its NOTIFY), all but
+  NATS (the fetch, the ack) and `handle`'s span and log context;
 - raw: asyncpg `UPDATE accounts ... RETURNING balance` + `INSERT INTO ledger_entries` in one
   transaction, nothing else.
 """
@@ -21,12 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
-from skiff_billing.ledger import service
-from skiff_billing.ledger.usage import charge_usage
+from skiff_billing.app import USAGE_CONSUMER
+from skiff_billing.ledger import handlers, service
 from skiff_billing.policy import Policy
-from skiff_contracts import new_id
+from skiff_contracts import Envelope, decode_envelope, new_id
 from skiff_contracts.events.sandbox import SessionUsage
 from skiff_kit.db import create_engine, create_session_factory
+from skiff_messaging import EventConsumer
 
 ORGANIZATIONS = 64
 POOL = 20  # skiff_kit.db.create_engine: pool_size 10 + max_overflow 10
@@ -64,32 +67,62 @@ class LedgerBench:
             self.organizations.append((org, account.id))
             self.minutes[org] = itertools.count(1)
         self.policy = Policy()
+        handler = (SessionUsage, handlers.session_usage(self.policy))
+        self.consumer = EventConsumer(
+            js=None,  # type: ignore[arg-type]  # `apply` does not touch the bus
+            session_factory=self.sessions,
+            stream="SANDBOX",
+            durable=USAGE_CONSUMER,
+            handlers={SessionUsage.event_type: handler},
+        )
 
     async def stop(self) -> None:
         await self.pool.close()
         await self.engine.dispose()
 
     async def ours(self, per_organization: int) -> Round:
-        """Postings through the service code."""
+        """Postings through the service's consumer code, one event each."""
+        payload_type, handler = self.consumer.handlers[SessionUsage.event_type]
+        # What the bus delivers: encoded by the runner, before the clock starts.
+        wires = {
+            org: [self._usage(org) for _ in range(per_organization)]
+            for org, _ in self.organizations
+        }
 
         async def organization(org: str) -> None:
-            session_id = f"ses_bench_{org}"
-            for _ in range(per_organization):
-                usage = SessionUsage(
-                    session_id=session_id,
-                    organization_id=org,
-                    runner_id="bench",
-                    minutes_started=next(self.minutes[org]),
-                    active_seconds=1.0,
-                    final=False,
-                    measured_at=datetime.now(UTC),
-                )
-                async with self.sessions() as session, session.begin():
-                    charged = await charge_usage(session, usage, self.policy)
-                if charged is None or charged.minutes != 1:
-                    raise RuntimeError(f"usage of {org} charged {charged}")
+            for wire in wires[org]:
+                envelope = decode_envelope(wire)  # from here on, what the consumer does
+                payload = envelope.payload(payload_type)
+                if not await self.consumer.apply(envelope, payload, handler):
+                    raise RuntimeError(f"usage event of {org} taken for a duplicate")
 
-        return await _rate(organization, [org for org, _ in self.organizations], per_organization)
+        orgs = [org for org, _ in self.organizations]
+        before = await self._charged()
+        took = await _rate(organization, orgs, per_organization)
+        if (charged := await self._charged() - before) != len(orgs) * per_organization:
+            raise RuntimeError(f"{charged} minutes charged, not {len(orgs) * per_organization}")
+        return took
+
+    def _usage(self, org: str) -> bytes:
+        """The organization's next `sandbox.session.usage` event (one more minute), encoded."""
+        usage = SessionUsage(
+            session_id=f"ses_bench_{org}",
+            organization_id=org,
+            runner_id="bench",
+            minutes_started=next(self.minutes[org]),
+            active_seconds=1.0,
+            final=False,
+            measured_at=datetime.now(UTC),
+        )
+        return Envelope.wrap(usage, source="skiff/bench", organization_id=org).encode()
+
+    async def _charged(self) -> int:
+        """Container-minutes charged so far (usage entries)."""
+        async with self.pool.acquire() as connection:
+            count = await connection.fetchval(
+                "select count(*) from ledger_entries where reference like 'usage:%'"
+            )
+        return int(count)
 
     async def raw(self, per_organization: int) -> Round:
         """Postings of the bare INSERT + UPDATE."""

@@ -4,8 +4,9 @@
 (`make bench-billing`). Starts PostgreSQL (durable: fsync and synchronous_commit on, as in
 production) and NATS from the wheels in a temp dir, then:
 
-1. ledger postings per second through billing's usage charge vs raw asyncpg INSERT + UPDATE,
-   64 organizations at once, rounds alternating (ledger.py), on a database of their own;
+1. ledger postings per second through billing's usage consumer path (inbox claim and charge,
+   `EventConsumer.apply`) vs raw asyncpg INSERT + UPDATE, 64 organizations at once, rounds
+   alternating (ledger.py), on a database of their own;
 2. Stripe webhook → balance visible through the gateway on a real stack (gateway, identity,
    billing and the Stripe stand-in as processes), vs one balance GET (webhook.py);
 3. reserve → capture over NATS request/reply answered by that billing process, vs the same

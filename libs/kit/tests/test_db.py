@@ -165,3 +165,26 @@ async def test_driver_connection_is_the_pools_own_and_commits_each_statement(
         assert bodies == ["alone"]  # the open transaction was rolled back
     finally:
         await engine.dispose()
+
+
+async def test_driver_connections_past_the_pool_size_are_closed_when_given_back(
+    notes_db: TestDatabase,
+) -> None:
+    from skiff_kit.db import driver_connection
+
+    engine = create_engine(notes_db.sqlalchemy_url(), schema=None, pool_size=1, max_overflow=1)
+    try:
+        async with driver_connection(engine) as first, driver_connection(engine) as second:
+            pids = [first.get_server_pid(), second.get_server_pid()]
+        # The pool keeps one; the other is closed (it used to be left open, unpooled).
+        assert sorted([first.is_closed(), second.is_closed()]) == [False, True]
+        async with engine.connect() as other:
+            alive = (
+                await other.execute(
+                    text("select count(*) from pg_stat_activity where pid = any(:pids)"),
+                    {"pids": pids},
+                )
+            ).scalar_one()
+        assert alive == 1
+    finally:
+        await engine.dispose()

@@ -7,12 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nats.js import JetStreamContext
-from skiff_billing.ledger import service
+from skiff_billing.app import USAGE_CONSUMER
+from skiff_billing.ledger import handlers, service
 from skiff_billing.models import Account, LedgerEntry
+from skiff_billing.policy import Policy
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.identity import OrganizationCreated
 from skiff_contracts.events.sandbox import SessionUsage, usage_event_id
 from skiff_kit.internal_token import Principal
+from skiff_messaging import EventConsumer
 from skiff_testing import bus
 from skiff_testing.services import GatewaySigner
 from sqlalchemy import update
@@ -119,3 +122,22 @@ def session_usage(
         organization_id=org,
         event_id=usage_event_id(session_id, None if final else minutes),
     )
+
+
+async def deliver_usage(
+    sessions: async_sessionmaker[AsyncSession],
+    envelope: Envelope,
+    policy: Policy | None = None,
+    handler: Any = None,
+) -> bool:
+    """What billing's usage consumer does with one decoded delivery (`EventConsumer.apply`
+    with `ledger.handlers.session_usage`, or `handler`): False when the inbox had it."""
+    handler = handler or handlers.session_usage(policy or Policy())
+    consumer = EventConsumer(
+        js=None,  # type: ignore[arg-type]  # `apply` does not touch the bus
+        session_factory=sessions,
+        stream="SANDBOX",
+        durable=USAGE_CONSUMER,
+        handlers={SessionUsage.event_type: (SessionUsage, handler)},
+    )
+    return await consumer.apply(envelope, envelope.payload(SessionUsage), handler)

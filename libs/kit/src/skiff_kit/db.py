@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from skiff_kit.errors import ServiceUnavailable
 
@@ -97,10 +98,12 @@ async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
     try:
         yield connection
     finally:
+        # In a greenlet, like the engine's own check-ins: an overflow connection the full
+        # pool does not keep is closed by the adapter, which awaits the driver from one.
         if connection.is_closed() or connection.is_in_transaction():
-            pooled.invalidate()
+            await greenlet_spawn(pooled.invalidate)
         else:
-            pooled.close()
+            await greenlet_spawn(pooled.close)
 
 
 async def check_database(engine: AsyncEngine) -> None:

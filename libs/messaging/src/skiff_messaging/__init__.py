@@ -1,5 +1,6 @@
 """skiff_messaging: NATS connection, streams, transactional outbox + relay, inbox consumer, RPC."""
 
+from skiff_messaging.bare import BareHandler
 from skiff_messaging.connection import connect
 from skiff_messaging.consumer import EventConsumer, Handler
 from skiff_messaging.errors import (
@@ -29,6 +30,7 @@ from skiff_messaging.tables import (
 
 __all__ = [
     "STREAMS",
+    "BareHandler",
     "EventConsumer",
     "EventTooLarge",
     "Handler",

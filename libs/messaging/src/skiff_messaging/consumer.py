@@ -16,6 +16,7 @@ from sqlalchemy import Integer, LargeBinary, Text, column, table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from skiff_messaging.aio import backoff_delay, raise_if_cancelled
+from skiff_messaging.bare import BareHandler, apply_bare, engine_of
 from skiff_messaging.errors import PermanentError
 from skiff_messaging.feed import ConsumerGone, PullFeed
 from skiff_messaging.inbox import claim
@@ -69,6 +70,7 @@ class EventConsumer:
         self.backoff = tuple(backoff) or (1.0,)
         self.ack_wait = ack_wait
         self.subjects = sorted(subjects or self.handlers)
+        self._engine = engine_of(session_factory)
         self.counts = {"handled": 0, "duplicate": 0, "retried": 0, "dead_lettered": 0}
 
     async def run(self) -> None:
@@ -139,7 +141,7 @@ class EventConsumer:
         ):
             try:
                 payload = self._payload(envelope, payload_type)
-                applied = await self._apply(envelope, payload, handler)
+                applied = await self.apply(envelope, payload, handler)
             except (PermanentError, *_UNDECODABLE) as exc:
                 current.set_status(Status(StatusCode.ERROR, str(exc)))
                 reason = f"{type(exc).__name__}: {exc}"
@@ -164,8 +166,15 @@ class EventConsumer:
             )
         return envelope.payload(payload_type)
 
-    async def _apply(self, envelope: Envelope, payload: Any, handler: Handler) -> bool:
-        """The inbox row and the handler's writes commit together; False for a duplicate."""
+    async def apply(self, envelope: Envelope, payload: Any, handler: Handler) -> bool:
+        """The inbox row and the handler's writes commit together; False for a duplicate.
+
+        What `handle` does once the message is decoded (benchmarks call it directly).
+        A `BareHandler` is tried on a bare connection first (skiff_messaging.bare)."""
+        if isinstance(handler, BareHandler) and self._engine is not None:
+            applied = await apply_bare(self._engine, self.durable, envelope, payload, handler)
+            if applied is not None:
+                return applied
         async with self.session_factory() as session, session.begin():
             if not await claim(session, self.durable, envelope.id):
                 return False

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import CursorResult, Text, bindparam, column, delete, func, table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import DateTime
 
+from skiff_messaging import literals
 from skiff_messaging.tables import INBOX
 
 _inbox = table(
@@ -40,6 +42,25 @@ async def claim(session: AsyncSession, consumer: str, event_id: str) -> bool:
         _CLAIM, {"claim_consumer": consumer, "claim_event_id": event_id}
     )
     return claimed.first() is not None
+
+
+async def claim_on(connection: asyncpg.Connection, consumer: str, event_id: str) -> bool:
+    """`claim` on a bare asyncpg connection: BEGIN, then the inbox row, in one round trip.
+
+    The connection must have no transaction open; on return one is (claimed or not): the
+    caller commits it with its own writes, or rolls it back.
+    """
+    if connection.is_in_transaction():
+        raise RuntimeError("claim_on begins the transaction; one is already open")
+    if literals.quotable(connection, consumer, event_id):
+        return bool(await connection.execute(_begin_and_claim(consumer, event_id)) == "INSERT 0 1")
+    await connection.execute("BEGIN")
+    status = await connection.execute(
+        f"INSERT INTO {INBOX} (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",  # noqa: S608
+        consumer,
+        event_id,
+    )
+    return bool(status == "INSERT 0 1")
 
 
 async def forget_handled(session: AsyncSession, *, older_than: timedelta) -> int:
@@ -83,20 +104,20 @@ async def _claim_in_one_round_trip(
         or getattr(adapter, "isolation_level", True) is not None
         or getattr(adapter, "readonly", True)
         or getattr(adapter, "deferrable", True)
-        or driver.get_settings().standard_conforming_strings != "on"
-        or "\x00" in consumer + event_id
+        or not literals.quotable(driver, consumer, event_id)
     ):
         return None
     # Handed over first, so that a failure below is rolled back like any other.
     adapter._transaction = _Transaction(driver)
     if hasattr(adapter, "_started"):  # SQLAlchemy 2.0 tracks this flag too
         adapter._started = True
-    status = await driver.execute(  # literals quoted for standard_conforming_strings=on
-        f"BEGIN; INSERT INTO {INBOX} (consumer, event_id) VALUES "  # noqa: S608
-        f"({_literal(consumer)}, {_literal(event_id)}) ON CONFLICT DO NOTHING"
-    )
+    status = await driver.execute(_begin_and_claim(consumer, event_id))
     return bool(status == "INSERT 0 1")
 
 
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _begin_and_claim(consumer: str, event_id: str) -> str:
+    """BEGIN and the INSERT as one simple query (skiff_messaging.literals)."""
+    return (
+        f"BEGIN; INSERT INTO {INBOX} (consumer, event_id) VALUES "  # noqa: S608
+        f"({literals.text(consumer)}, {literals.text(event_id)}) ON CONFLICT DO NOTHING"
+    )

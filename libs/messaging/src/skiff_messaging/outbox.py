@@ -13,6 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from skiff_messaging import literals
+from skiff_messaging.bare import Commit
 from skiff_messaging.errors import EventTooLarge
 from skiff_messaging.limits import max_payload, message_size
 from skiff_messaging.tables import OUTBOX
@@ -87,6 +89,18 @@ def _check_token(what: str, value: str) -> None:
         raise ValueError(f"{what} must be non-empty and without whitespace, got {value!r}")
 
 
+async def _record_on(connection: asyncpg.Connection, params: dict[str, Any], headers: str) -> None:
+    await connection.execute(
+        _RECORD_SQL,
+        params["event_id"],
+        params["nats_subject"],
+        params["envelope"],
+        headers,
+        params["channel"],
+        params["note"],
+    )
+
+
 class Outbox:
     """Writes events into this service's `outbox` table, inside the caller's transaction."""
 
@@ -136,16 +150,46 @@ class Outbox:
         adapter sends BEGIN lazily, before its own first statement, and a statement sent
         before that would commit on its own."""
         envelope, params = self._prepared(payload, subject, organization_id, event_id, nats_subject)
-        await connection.execute(
-            _RECORD_SQL,
-            params["event_id"],
-            params["nats_subject"],
-            params["envelope"],
-            msgspec.json.encode(params["trace_headers"]).decode(),
-            params["channel"],
-            params["note"],
-        )
+        await _record_on(connection, params, msgspec.json.encode(params["trace_headers"]).decode())
         return envelope
+
+    async def record_with_commit(
+        self,
+        connection: asyncpg.Connection,
+        payload: EventPayload,
+        *,
+        subject: str | None = None,
+        organization_id: str | None = None,
+    ) -> Commit:
+        """`record_on` for a bare handler (skiff_messaging.bare): the row goes with COMMIT,
+        in its round trip, and the NOTIFY right after it, in a transaction of its own.
+
+        Why after: PostgreSQL serialises the commits of transactions that notify (a
+        database-wide lock held through the commit's flush to disk), so a hot path that
+        notifies in its transaction commits one at a time. A note sent after COMMIT, in a
+        transaction that does not wait for its flush (it holds nothing but the note), keeps
+        the lock for microseconds; the row itself is committed durably first. The note is
+        sent only once COMMIT succeeded, in the same simple query; one lost with a crash
+        in between is the relay's drain's, as any lost note. Values go in as literals
+        (skiff_messaging.literals); where they cannot, the event is recorded now, as
+        `record_on` does. A fresh event id only: a fixed one may be waiting already.
+        """
+        _, params = self._prepared(payload, subject, organization_id, None, None)
+        headers = msgspec.json.encode(params["trace_headers"]).decode()
+        texts = (params["event_id"], params["nats_subject"], headers, params["note"])
+        if not literals.quotable(connection, *texts):
+            await _record_on(connection, params, headers)
+            return Commit()
+        row_id, routed, traced, note = (literals.text(value) for value in texts)
+        insert = (
+            f"INSERT INTO {OUTBOX} (id, subject, payload, headers)"  # noqa: S608
+            f" VALUES ({row_id}, {routed}, {literals.bytea(params['envelope'])}, {traced}::jsonb)"
+        )
+        announce = (
+            "SELECT set_config('synchronous_commit', 'off', true),"
+            f" pg_notify({literals.text(self.channel)}, {note})"
+        )
+        return Commit((insert,), after=(announce,))
 
     def _prepared(
         self,

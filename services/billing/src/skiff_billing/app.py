@@ -31,6 +31,7 @@ from skiff_billing.usage.routes import UsageController
 from skiff_billing.webhooks.routes import ProviderWebhooksController
 
 AUTOTOPUP_CONSUMER = "billing--autotopup"
+USAGE_CONSUMER = "billing--sandbox"
 
 
 def subscriptions(
@@ -50,7 +51,7 @@ def subscriptions(
         ),
         Subscription(
             stream="SANDBOX",
-            durable="billing--sandbox",
+            durable=USAGE_CONSUMER,
             handlers={SessionUsage.event_type: (SessionUsage, handlers.session_usage(policy))},
         ),
         Subscription(

@@ -1,8 +1,9 @@
 """Usage events applied at the same time, as two billing replicas would: each minute once.
 
-The consumer's own path (inbox claim + handler in one transaction) is run concurrently on
-separate connections, so the inbox, the account lock and the unique references are all
-exercised against real PostgreSQL.
+The consumer's own path (`EventConsumer.apply`: inbox claim + handler in one transaction, on
+a bare connection or, when a rule writes, a session) is run concurrently on separate
+connections, so the inbox, the account lock and the unique references are all exercised
+against real PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,27 +11,19 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from billing_support import open_account, session_usage
-from skiff_billing.ledger import handlers, usage
+from billing_support import deliver_usage, open_account, session_usage
+from skiff_billing.ledger import usage
 from skiff_billing.models import Account, LedgerEntry
-from skiff_billing.policy import Policy
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.sandbox import SessionUsage
 from skiff_messaging.errors import PermanentError
-from skiff_messaging.inbox import claim
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-DURABLE = "billing--sandbox"
-
 
 async def deliver(sessions: async_sessionmaker[AsyncSession], envelope: Envelope) -> bool:
-    """What `EventConsumer` does with one delivery: False when the inbox had it."""
-    async with sessions() as session, session.begin():
-        if not await claim(session, DURABLE, envelope.id):
-            return False
-        await handlers.session_usage(Policy())(session, envelope, envelope.payload(SessionUsage))
-    return True
+    """What the consumer does with one delivery: False when the inbox had it."""
+    return await deliver_usage(sessions, envelope)
 
 
 async def outbox_types(sessions: async_sessionmaker[AsyncSession]) -> list[str]:

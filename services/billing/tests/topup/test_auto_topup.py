@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from billing_support import session_usage
+import pytest
+from billing_support import deliver_usage, session_usage
 from payments_support import Shop, press, state
 from skiff_billing.ledger.usage import charge_usage
 from skiff_billing.models import AutoTopup, Purchase, TopupAttempt
@@ -27,7 +28,12 @@ async def attempts(sessions: async_sessionmaker[AsyncSession], org: str) -> list
         return list(rows)
 
 
-async def test_concurrent_debits_start_one_top_up_which_arrives_by_webhook(shop: Shop) -> None:
+@pytest.mark.parametrize("path", ["consumer", "session"])
+async def test_concurrent_debits_start_one_top_up_which_arrives_by_webhook(
+    shop: Shop, path: str
+) -> None:
+    """`consumer`: the usage consumer's own path (a bare connection, the session's way for
+    the debits that cross the threshold); `session`: `charge_usage` in a session (that way)."""
     org = await shop.customer(bonus=0)
     bought = await shop.started(org, credits=1000, save_card=True)
     await press(bought["url"], "pay")
@@ -44,9 +50,12 @@ async def test_concurrent_debits_start_one_top_up_which_arrives_by_webhook(shop:
     policy = Policy.from_settings(shop.client.app.state.settings)
 
     async def debit(n: int) -> None:
-        event = session_usage(org, f"ses_{n}", 1).payload(SessionUsage)
+        envelope = session_usage(org, f"ses_{n}", 1)
+        if path == "consumer":
+            assert await deliver_usage(shop.sessions, envelope, policy)
+            return
         async with shop.sessions() as session, session.begin():
-            await charge_usage(session, event, policy)
+            await charge_usage(session, envelope.payload(SessionUsage), policy)
 
     await asyncio.gather(*(debit(n) for n in range(10)))
 
