@@ -76,11 +76,13 @@ def password_reset(email: str = "ada@example.com") -> PasswordResetRequested:
     )
 
 
-def invite(email: str = "grace@example.com") -> InviteCreated:
+def invite(
+    email: str = "grace@example.com", organization_name: str = "Analytical Engines"
+) -> InviteCreated:
     return InviteCreated(
         invite_id=new_id("inv"),
         organization_id=new_id("org"),
-        organization_name="Analytical Engines",
+        organization_name=organization_name,
         email=email,
         role="admin",
         invited_by=new_id("usr"),

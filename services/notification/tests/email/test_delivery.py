@@ -124,6 +124,24 @@ async def test_reset_and_invite_emails_carry_their_links(
     assert "as admin" in body_of(invited)
 
 
+async def test_an_invite_from_a_hostile_organization_name_has_a_one_line_subject(
+    mailbox: Mailbox, service: AsyncTestClient[Any], js: JetStreamContext
+) -> None:
+    # Identity takes any 1-200 characters as a name, line breaks included.
+    name = "Evil\r\nBcc: eve@example.com\r\n\r\nBody " + "x" * 190
+    await publish(js, from_identity(invite("grace@example.com", organization_name=name[:200])))
+
+    [message] = await mailbox.wait_for(1)
+
+    assert [tuple(to) for to, _ in mailbox.received] == [("grace@example.com",)]
+    assert message["Bcc"] is None
+    subject = message["Subject"]
+    assert subject.startswith("You are invited to join Evil Bcc: eve@example.com Body xxx")
+    assert subject.endswith("\u2026 on Skiff")
+    assert not {"\r", "\n"} & set(subject)
+    assert len(subject) == len("You are invited to join  on Skiff") + 80
+
+
 async def test_one_event_delivered_twice_sends_one_email(
     mailbox: Mailbox,
     service: AsyncTestClient[Any],

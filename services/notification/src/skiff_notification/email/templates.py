@@ -12,6 +12,11 @@ from skiff_contracts.events.identity import (
     PasswordResetRequested,
 )
 
+from skiff_notification.email.one_line import one_line
+
+# An organization's name is its owner's words: one line in a subject, and not all of it.
+ORGANIZATION_IN_SUBJECT = 80
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -60,8 +65,9 @@ def password_reset(public_url: str, event: PasswordResetRequested) -> Rendered:
 
 def invite(public_url: str, event: InviteCreated) -> Rendered:
     url = link(public_url, "/invites/accept", event.token)
+    organization = one_line(event.organization_name, ORGANIZATION_IN_SUBJECT)
     return Rendered(
-        subject=f"You are invited to join {event.organization_name} on Skiff",
+        subject=f"You are invited to join {organization} on Skiff",
         text=(
             "Hello,\n\n"
             f"You are invited to join {event.organization_name} on Skiff as {event.role}."

@@ -7,7 +7,6 @@ deployment, however often its event is delivered.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,19 +20,16 @@ from skiff_contracts.events.orchestrator import (
 from skiff_messaging.consumer import Handler
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from skiff_notification.email.one_line import one_line
 from skiff_notification.notices.telling import Notice, Teller
 
 # App names, versions and environments are the customer's words: kept to one short line, so a
 # subject never carries a line break and fits the outbox's 300 characters.
 NAME_MAX_LENGTH = 60
-_SPACES = re.compile(r"\s+")
 
 
 def _short(text: str) -> str:
-    line = _SPACES.sub(" ", text).strip()
-    if len(line) <= NAME_MAX_LENGTH:
-        return line
-    return line[: NAME_MAX_LENGTH - 1].rstrip() + "\u2026"
+    return one_line(text, NAME_MAX_LENGTH)
 
 
 def _what(event: DeploymentEnded) -> str:
