@@ -1,4 +1,5 @@
-"""The gateway's own public routes: the merged OpenAPI document, the docs page, deep health."""
+"""The gateway's own public routes: the merged OpenAPI document, the docs page, deep health,
+and the pages the links in emails open."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from nats.aio.client import Client as NATS
 
 from skiff_gateway import deep_health
 from skiff_gateway.deep_health import DeepHealth
+from skiff_gateway.email_pages import email_pages
 from skiff_gateway.openapi_merge import MergedOpenApi
 from skiff_gateway.settings import GatewaySettings
 
@@ -40,7 +42,7 @@ def own_routes(
     upstreams: dict[str, str],
     nats_connections: Callable[[], list[NATS]],
 ) -> Sequence[HTTPRouteHandler]:
-    """The three route handlers, bound to this gateway's upstreams and NATS connections."""
+    """The route handlers, bound to this gateway's upstreams and NATS connections."""
     optional = {name.strip() for name in settings.deep_health_optional.split(",") if name.strip()}
     docs_page = _DOCS_PAGE.format(
         document=html.escape(OPENAPI_PATH), script=html.escape(settings.docs_script_url)
@@ -72,4 +74,4 @@ def own_routes(
         report = await deep_health.check(upstreams, nats_connections, optional=optional)
         return Response(report, status_code=503 if report.status == "down" else 200)
 
-    return [openapi, docs, health_deep]
+    return [openapi, docs, health_deep, *email_pages()]

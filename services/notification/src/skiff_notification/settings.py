@@ -17,7 +17,7 @@ class NotificationSettings(ServiceSettings, kw_only=True):
     # Links in emails point here (the gateway, or the web app in front of it).
     public_url: str = "http://localhost:8080"
     """Base of the links in emails: `/verify-email?token=`, `/reset-password?token=`,
-    `/invites/accept?token=`."""
+    `/invites/accept?token=`, `/unsubscribe?token=` (pages the gateway serves)."""
     # Email delivery; no host: emails are queued in the outbox but not sent.
     smtp_host: str = ""
     """The SMTP server; empty: emails wait in `notification.email_outbox` and are not sent."""
