@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -59,7 +60,10 @@ def run_page_script(
     answers: list[tuple[int, dict[str, Any]]],
 ) -> dict[str, Any]:
     if NODE is None:
-        pytest.skip("node is not installed: the pages' script is not run")
+        reason = "node is not installed: the pages' script is not run"
+        if os.environ.get("SKIFF_REQUIRE_NODE", "") == "1":
+            pytest.fail(f"{reason} (SKIFF_REQUIRE_NODE=1)", pytrace=False)
+        pytest.skip(reason)
     page = next(p for p in PAGES if p.action == action).render()
     script_file = tmp_path / "page.js"
     script_file.write_text(_inline_script(page))

@@ -164,6 +164,12 @@ TESTS = Group(
             "`1`: tests that need a Docker engine or the sandbox image fail instead of being "
             "skipped (CI, `.ci/run`).",
         ),
+        Variable(
+            "SKIFF_REQUIRE_NODE",
+            "unset",
+            "`1`: the tests that run the email pages' script in Node fail without `node` "
+            "instead of being skipped (CI, `.ci/run`).",
+        ),
     ),
 )
 
