@@ -31,7 +31,8 @@ from skiff_contracts.rpc.billing import (
     HoldReply,
     HoldReserve,
 )
-from skiff_kit.db import create_engine, create_session_factory, driver_connection
+from skiff_kit.db import create_engine, create_session_factory
+from skiff_kit.driver import driver_connection
 from skiff_messaging.rpc import request
 
 ECHO_SUBJECT = "bench.echo"

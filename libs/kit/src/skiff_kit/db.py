@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import asyncpg
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from sqlalchemy import event, text
@@ -17,8 +16,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util import greenlet_spawn
 
+from skiff_kit.driver import keep_spares
 from skiff_kit.errors import ServiceUnavailable
 
 DbSession = NamedDependency[AsyncSession]
@@ -68,6 +67,7 @@ def create_engine(
         connect_args=engine_options(schema=schema, application_name=application_name),
     )
     event.listen(engine.sync_engine, "checkout", _replace_if_closed)
+    keep_spares(engine, pool_size)
     return engine
 
 
@@ -80,30 +80,6 @@ def _replace_if_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (responses are built after it)."""
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-@contextlib.asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """One of the engine's pooled asyncpg connections, bare: no session, no statement compiled.
-
-    For the few hot paths whose every statement is written by hand (a database function, an
-    insert): the session around a small transaction costs more than the transaction. The
-    connection comes from the engine's own pool (the same size budget, the same closed-socket
-    check) and goes back to it. Outside `connection.transaction()` each statement commits on
-    its own. Leave no transaction open: a connection given back inside one (the block raised
-    mid-way, or a bug) is closed rather than pooled, which rolls it back.
-    """
-    pooled = await engine.raw_connection()
-    connection: asyncpg.Connection = pooled.driver_connection
-    try:
-        yield connection
-    finally:
-        # In a greenlet, like the engine's own check-ins: an overflow connection the full
-        # pool does not keep is closed by the adapter, which awaits the driver from one.
-        if connection.is_closed() or connection.is_in_transaction():
-            await greenlet_spawn(pooled.invalidate)
-        else:
-            await greenlet_spawn(pooled.close)
 
 
 async def check_database(engine: AsyncEngine) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 from skiff_contracts import Envelope
-from skiff_kit.db import driver_connection
+from skiff_kit.driver import driver_connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from skiff_messaging.inbox import claim_on

@@ -14,7 +14,7 @@ from skiff_billing.holds.calls import HoldCalls
 from skiff_billing.models import Account, AutoTopup, Hold, TopupAttempt
 from skiff_billing.policy import Policy
 from skiff_billing.settings import DEFAULT_PACKAGES
-from skiff_kit.db import driver_connection
+from skiff_kit.driver import driver_connection
 from skiff_kit.errors import SkiffError
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker

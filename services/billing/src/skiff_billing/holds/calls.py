@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
-from skiff_kit.db import driver_connection
+from skiff_kit.driver import driver_connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from skiff_billing.functions import HoldRow
