@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from skiff_billing.ledger import service
-from skiff_billing.models import Account, LedgerEntry
+from skiff_billing.models import Account, Hold, LedgerEntry
 from skiff_contracts import new_id
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -120,3 +120,35 @@ async def test_only_known_entry_types_are_stored(
         session.add(entry(account, reference="gift-1", type_="gift"))
         with pytest.raises(IntegrityError, match="ck_ledger_entries_type"):
             await session.flush()
+
+
+@pytest.mark.parametrize(
+    ("status", "resolved"), [("pending", False), ("captured", True), ("expired", True)]
+)
+async def test_known_hold_statuses_are_stored(
+    sessions: async_sessionmaker[AsyncSession], status: str, resolved: bool
+) -> None:
+    async with sessions() as session, session.begin():
+        session.add(hold(status=status, resolved_at=datetime.now(UTC) if resolved else None))
+
+
+async def test_only_known_hold_statuses_are_stored(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        session.add(hold(status="frozen", resolved_at=datetime.now(UTC)))
+        with pytest.raises(IntegrityError, match="ck_holds_status"):
+            await session.flush()
+
+
+def hold(*, status: str, resolved_at: datetime | None) -> Hold:
+    return Hold(
+        id=new_id("hld"),
+        organization_id=new_id("org"),
+        amount=5,
+        captured=0,
+        status=status,
+        reference=new_id("ref"),
+        description="a test hold",
+        resolved_at=resolved_at,
+    )
