@@ -60,7 +60,8 @@ async def test_alone_commits_a_quiet_reservation_and_writes_nothing_when_a_rule_
 ) -> None:
     org = await open_account(sessions, bonus=100)
     now = datetime.now(UTC)
-    fields = {"expires_at": None, "description": "d", "policy": POLICY, "now": now}
+    rules = alone.rules_arguments(POLICY)
+    fields = {"expires_at": None, "description": "d", "rules": rules, "now": now}
     async with driver_connection(engine) as connection:
         quiet = await alone.reserve(
             connection, organization_id=org, amount=30, reference="r1", **fields

@@ -124,7 +124,7 @@ async def test_a_reserve_of_a_known_reference_probes_it_after_the_holds_grew(
             reference=f"plans-{n}",
             expires_at=now + timedelta(minutes=10),
             description="plans",
-            policy=POLICY,
+            rules=alone.rules_arguments(POLICY),
             now=now,
         )
         assert hold is not None

@@ -25,7 +25,10 @@ from skiff_billing.policy import Policy
 RULES_TO_APPLY = "SKR01"  # the SQLSTATE of "the rules have something to write"
 
 
-def rules_arguments(policy: Policy) -> tuple[int, list[str], timedelta]:
+Rules = tuple[int, list[str], timedelta]
+
+
+def rules_arguments(policy: Policy) -> Rules:
     """What `rules_stay_quiet` needs of the policy: the low mark, the packages on sale, the
     auto top-up cooldown."""
     return (
@@ -36,12 +39,13 @@ def rules_arguments(policy: Policy) -> tuple[int, list[str], timedelta]:
 
 
 async def _call(
-    connection: asyncpg.Connection, statement: str, policy: Policy, *args: object
+    connection: asyncpg.Connection, statement: str, *args: object
 ) -> asyncpg.Record | None:
+    """The function's row; None when it refused because the rules would write."""
     if connection.is_in_transaction():
         raise RuntimeError("a hold call alone must be sent outside a transaction")
     try:
-        return await functions.call(connection, statement, *args, *rules_arguments(policy))
+        return await functions.call(connection, statement, *args)
     except asyncpg.PostgresError as error:
         if error.sqlstate == RULES_TO_APPLY:
             return None
@@ -50,21 +54,21 @@ async def _call(
 
 async def reserve(
     connection: asyncpg.Connection,
-    *,
     organization_id: str,
     amount: int,
     reference: str,
     expires_at: datetime | None,
     description: str,
-    policy: Policy,
+    rules: Rules,
     now: datetime,
 ) -> HoldRow | None:
     """holds.service.reserve, committed alone; None when the rules would write."""
     if amount <= 0:
         raise errors.bad_amount("A hold's amount must be a positive number of credits.")
-    args = (organization_id, amount, reference, expires_at, description)
-    ids = (new_id("hld"), new_id("txn"))
-    row = await _call(connection, functions.HOLD_RESERVE, policy, *args, *ids, now)
+    row = await _call(
+        connection, functions.HOLD_RESERVE, organization_id, amount, reference, expires_at,
+        description, new_id("hld"), new_id("txn"), now, *rules,
+    )  # fmt: skip
     if row is None:
         return None
     refuse_reservation(row, organization_id=organization_id, amount=amount, reference=reference)
@@ -72,16 +76,11 @@ async def reserve(
 
 
 async def capture(
-    connection: asyncpg.Connection,
-    *,
-    hold_id: str,
-    amount: int | None,
-    policy: Policy,
-    now: datetime,
+    connection: asyncpg.Connection, hold_id: str, amount: int | None, rules: Rules, now: datetime
 ) -> HoldRow | None:
     """holds.service.capture, committed alone; None when the rules would write."""
     row = await _call(
-        connection, functions.HOLD_CAPTURE, policy, hold_id, amount, new_id("txn"), now, now.date()
+        connection, functions.HOLD_CAPTURE, hold_id, amount, new_id("txn"), now, now.date(), *rules
     )
     if row is None:
         return None
@@ -90,11 +89,11 @@ async def capture(
 
 
 async def release(
-    connection: asyncpg.Connection, *, hold_id: str, policy: Policy, now: datetime
+    connection: asyncpg.Connection, hold_id: str, rules: Rules, now: datetime
 ) -> HoldRow | None:
     """holds.service.release, committed alone; None when the rules would write."""
     entry_id = new_id("txn")
-    row = await _call(connection, functions.HOLD_RELEASE, policy, hold_id, entry_id, now, False)
+    row = await _call(connection, functions.HOLD_RELEASE, hold_id, entry_id, now, False, *rules)
     if row is None:
         return None
     refuse_resolution(row, hold_id)

@@ -9,11 +9,8 @@ the change and what the rules write commit in one transaction. Domain errors are
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
 from skiff_kit.driver import driver_connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,13 +19,16 @@ from skiff_billing.holds import alone, service
 from skiff_billing.policy import Policy
 
 
-@dataclass(frozen=True, slots=True)
 class HoldCalls:
     """Reserve, capture and release on one database (its engine and session factory)."""
 
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    policy: Policy
+    def __init__(
+        self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], policy: Policy
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessions
+        self.policy = policy
+        self.rules = alone.rules_arguments(policy)  # the same for every call
 
     async def reserve(
         self,
@@ -41,21 +41,14 @@ class HoldCalls:
         now: datetime,
     ) -> HoldRow:
         """A new pending hold, or the hold `reference` already names (same amount)."""
-        policy = self.policy
-
-        async def quick(connection: asyncpg.Connection) -> HoldRow | None:
-            return await alone.reserve(
-                connection,
-                organization_id=organization_id,
-                amount=amount,
-                reference=reference,
-                expires_at=expires_at,
-                description=description,
-                policy=policy,
-                now=now,
-            )
-
-        async def whole(session: AsyncSession) -> HoldRow:
+        async with driver_connection(self.engine) as connection:
+            done = await alone.reserve(
+                connection, organization_id, amount, reference, expires_at, description,
+                self.rules, now,
+            )  # fmt: skip
+        if done is not None:
+            return done
+        async with self.sessions() as session, session.begin():
             return await service.reserve(
                 session,
                 organization_id=organization_id,
@@ -63,48 +56,28 @@ class HoldCalls:
                 reference=reference,
                 expires_at=expires_at,
                 description=description,
-                policy=policy,
+                policy=self.policy,
                 now=now,
             )
 
-        return await self._run(quick, whole)
-
     async def capture(self, *, hold_id: str, amount: int | None) -> HoldRow:
         """Spend all or part of a pending hold (a hold past its time expires instead)."""
-        policy, now = self.policy, datetime.now(UTC)
-
-        async def quick(connection: asyncpg.Connection) -> HoldRow | None:
-            return await alone.capture(
-                connection, hold_id=hold_id, amount=amount, policy=policy, now=now
-            )
-
-        async def whole(session: AsyncSession) -> HoldRow:
-            return await service.capture(
-                session, hold_id=hold_id, amount=amount, policy=policy, now=now
-            )
-
-        return await self._run(quick, whole)
-
-    async def release(self, *, hold_id: str) -> HoldRow:
-        """Give a pending hold back whole."""
-        policy, now = self.policy, datetime.now(UTC)
-
-        async def quick(connection: asyncpg.Connection) -> HoldRow | None:
-            return await alone.release(connection, hold_id=hold_id, policy=policy, now=now)
-
-        async def whole(session: AsyncSession) -> HoldRow:
-            return await service.release(session, hold_id=hold_id, policy=policy, now=now)
-
-        return await self._run(quick, whole)
-
-    async def _run(
-        self,
-        quick: Callable[[asyncpg.Connection], Awaitable[HoldRow | None]],
-        whole: Callable[[AsyncSession], Awaitable[HoldRow]],
-    ) -> HoldRow:
+        now = datetime.now(UTC)
         async with driver_connection(self.engine) as connection:
-            done = await quick(connection)
+            done = await alone.capture(connection, hold_id, amount, self.rules, now)
         if done is not None:
             return done
         async with self.sessions() as session, session.begin():
-            return await whole(session)
+            return await service.capture(
+                session, hold_id=hold_id, amount=amount, policy=self.policy, now=now
+            )
+
+    async def release(self, *, hold_id: str) -> HoldRow:
+        """Give a pending hold back whole."""
+        now = datetime.now(UTC)
+        async with driver_connection(self.engine) as connection:
+            done = await alone.release(connection, hold_id, self.rules, now)
+        if done is not None:
+            return done
+        async with self.sessions() as session, session.begin():
+            return await service.release(session, hold_id=hold_id, policy=self.policy, now=now)
