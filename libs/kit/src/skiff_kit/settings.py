@@ -54,7 +54,8 @@ class ServiceSettings(msgspec.Struct, kw_only=True):
     log_level: str = "info"
     """`debug`, `info`, `warning`, `error` or `critical`."""
     otel_exporter: Literal["none", "console", "otlp"] = "none"
-    """Tracing: `none`, `console` (spans printed) or `otlp` (OTLP over HTTP)."""
+    """Tracing: `none` (spans keep their ids for the logs and `traceparent`, and are not
+    recorded), `console` (spans printed) or `otlp` (OTLP over HTTP)."""
     otel_endpoint: str | None = None
     """OTLP/HTTP collector URL (`/v1/traces` is added to a bare host); unset: the OpenTelemetry
     SDK's own default and `OTEL_EXPORTER_OTLP_*` variables."""
