@@ -41,24 +41,37 @@ def test_an_ok_from_another_service_does_not_count(gateway_port: int) -> None:
     assert not healthy(gateway_port, "billing")
 
 
+class _Socket:
+    """A socket whose bind(0) is handed the next of `handed`."""
+
+    handed: Iterator[int] = iter(())
+
+    def __init__(self, *args: object) -> None:
+        self.port = next(self.handed)
+
+    def __enter__(self) -> _Socket:
+        return self
+
+    def __exit__(self, *args: object) -> None:
+        pass
+
+    def bind(self, address: tuple[str, int]) -> None:
+        pass
+
+    def getsockname(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+
 def test_a_free_port_skips_the_ports_to_avoid(monkeypatch: pytest.MonkeyPatch) -> None:
-    handed = iter([41001, 41003, 41005])
-
-    class _Socket:
-        def __init__(self, *args: object) -> None:
-            self.port = next(handed)
-
-        def __enter__(self) -> _Socket:
-            return self
-
-        def __exit__(self, *args: object) -> None:
-            pass
-
-        def bind(self, address: tuple[str, int]) -> None:
-            pass
-
-        def getsockname(self) -> tuple[str, int]:
-            return ("127.0.0.1", self.port)
-
+    monkeypatch.setattr(_Socket, "handed", iter([41001, 41003, 41005]))
     monkeypatch.setattr(socket, "socket", _Socket)
     assert ports.free_port(avoid={41001, 41003}) == 41005
+
+
+def test_distinct_free_ports_never_repeat_a_port_handed_out_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kernel may hand a port just released out again at once.
+    monkeypatch.setattr(_Socket, "handed", iter([41001, 41001, 41002, 41001, 41002, 41003]))
+    monkeypatch.setattr(socket, "socket", _Socket)
+    assert ports.distinct_free_ports(3) == [41001, 41002, 41003]

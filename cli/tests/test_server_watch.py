@@ -19,7 +19,7 @@ from skiff_cli.config import free_ports, module_command
 from skiff_cli.probe import port_open
 from skiff_cli.state import read_state
 from skiff_cli.up import UpOptions, UpSession
-from skiff_embedded import EmbeddedNats, free_port
+from skiff_embedded import EmbeddedNats, distinct_free_ports, free_port
 from skiff_kit.catalog import ServiceSpec
 
 RUN_UP = FAKE_SERVICE.with_name("run_up.py")
@@ -113,8 +113,9 @@ def test_ctrl_c_stops_a_nats_an_operator_restarted_by_hand(
     tmp_path: Path, initialised_root: Path
 ) -> None:
     root = copy_root(initialised_root, tmp_path / ".skiff")
-    pg_port, nats_port = free_port(), free_port()
-    arguments = [str(root), str(pg_port), str(nats_port), json.dumps(free_ports())]
+    pg_port, nats_port = distinct_free_ports(2)
+    ports = free_ports(avoid=(pg_port, nats_port))
+    arguments = [str(root), str(pg_port), str(nats_port), json.dumps(ports)]
     up = subprocess.Popen(
         [sys.executable, str(RUN_UP), *arguments, "3"],  # 3 s before restarts: a human is quicker
         stdout=subprocess.PIPE,

@@ -14,7 +14,7 @@ from fakes import FAKE_SERVICE, alive, copy_root
 from skiff_cli.config import free_ports
 from skiff_cli.probe import port_open
 from skiff_cli.state import State, read_state
-from skiff_embedded import free_port
+from skiff_embedded import distinct_free_ports
 
 RUN_UP = FAKE_SERVICE.with_name("run_up.py")
 
@@ -30,7 +30,8 @@ def test_crash_is_reported_and_sigterm_stops_everything(
     tmp_path: Path, initialised_root: Path
 ) -> None:
     root = copy_root(initialised_root, tmp_path / ".skiff")
-    pg_port, nats_port, ports = free_port(), free_port(), free_ports()
+    pg_port, nats_port = distinct_free_ports(2)
+    ports = free_ports(avoid=(pg_port, nats_port))
     command = [sys.executable, str(RUN_UP), str(root), str(pg_port), str(nats_port)]
     up = subprocess.Popen(
         [*command, json.dumps(ports)],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -26,13 +26,15 @@ def module_command(spec: ServiceSpec) -> list[str]:
 EXTRA_PROCESSES = ("payments_standin",)
 
 
-def free_ports(services: Sequence[ServiceSpec] = SERVICES) -> dict[str, int]:
+def free_ports(
+    services: Sequence[ServiceSpec] = SERVICES, avoid: Collection[int] = ()
+) -> dict[str, int]:
     """A free public port for each service (and the payment stand-ins), for tests that must not
-    collide with a real stack. Each differs from the others: none is bound until its process
-    starts."""
+    collide with a real stack. Each differs from the others and from `avoid`: none is bound
+    until its process starts."""
     ports: dict[str, int] = {}
     for name in [*(spec.name for spec in services), *EXTRA_PROCESSES]:
-        ports[name] = free_port(avoid=ports.values())
+        ports[name] = free_port(avoid={*avoid, *ports.values()})
     return ports
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from skiff_embedded import free_port
+from skiff_embedded import distinct_free_ports, free_port
 from skiff_kit.database_setup import bootstrap_database
 from skiff_kit.runner import bind_socket
 from skiff_testing.databases import TestDatabase
@@ -46,7 +46,7 @@ def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) 
 
 
 def test_serves_both_ports_and_stops_on_sigterm() -> None:
-    port, private_port = free_port(), free_port()
+    port, private_port = distinct_free_ports(2)
     process = start(
         {
             "SKIFF_SERVICE_NAME": "sample",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from nats.aio.client import Client as NATS
 from skiff_embedded.nats import nats_server_bin
-from skiff_embedded.ports import free_port
+from skiff_embedded.ports import distinct_free_ports
 from skiff_messaging import ensure_streams
 
 
@@ -69,7 +69,8 @@ class _Node:
 
 
 def _start_cluster(tmp_path_factory: pytest.TempPathFactory, attempt: int) -> list[_Node]:
-    ports = [(free_port(), free_port(), free_port()) for _ in range(3)]
+    flat = distinct_free_ports(9)
+    ports = [(flat[i], flat[i + 1], flat[i + 2]) for i in range(0, 9, 3)]
     routes = ",".join(f"nats://127.0.0.1:{cluster}" for _, cluster, _ in ports)
     return [
         _Node(index, tmp_path_factory.mktemp(f"nats{attempt}-{index}"), node_ports, routes)

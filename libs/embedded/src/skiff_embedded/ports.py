@@ -21,6 +21,15 @@ def free_port(avoid: Collection[int] = ()) -> int:
             return port
 
 
+def distinct_free_ports(count: int, avoid: Collection[int] = ()) -> list[int]:
+    """`count` free ports, all different and none in `avoid`: what processes about to bind
+    one each need, since a port just released may be handed out again at once."""
+    ports: list[int] = []
+    for _ in range(count):
+        ports.append(free_port(avoid={*avoid, *ports}))
+    return ports
+
+
 def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
     """True when something accepts TCP connections on host:port."""
     try:

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 
-from skiff_embedded import free_port
+from skiff_embedded import distinct_free_ports, free_port
 from testcontainers.core.config import testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.docker_client import DockerClient
@@ -109,7 +109,7 @@ def started_postgres_container(*, on_host_network: bool | None = None) -> Iterat
 def started_nats_container(*, on_host_network: bool | None = None) -> Iterator[str]:
     """A NATS container with JetStream; yields its URL."""
     on_host = host_network() if on_host_network is None else on_host_network
-    port, monitor = (free_port(), free_port()) if on_host else (NATS_PORT, NATS_MONITOR_PORT)
+    port, monitor = distinct_free_ports(2) if on_host else (NATS_PORT, NATS_MONITOR_PORT)
     listen = "127.0.0.1" if on_host else "0.0.0.0"
     arguments = ["-js", "-sd", "/data", "-a", listen, "-p", str(port), "-m", str(monitor)]
     container = DockerContainer(nats_image()).with_command(arguments)
