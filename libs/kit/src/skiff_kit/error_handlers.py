@@ -19,6 +19,7 @@ from litestar.types import ExceptionHandlersMap
 from skiff_kit.database_errors import RETRY_AFTER_SECONDS, database_unreachable
 from skiff_kit.errors import CODE_BY_STATUS, ErrorBody, SkiffError
 from skiff_kit.logging import get_logger
+from skiff_kit.names import NOT_PRINTABLE, NOT_PRINTABLE_MSGSPEC
 from skiff_kit.request_context import request_id_of
 
 _log = get_logger("skiff.errors")
@@ -73,6 +74,8 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
             name = unknown.group("field")
             key = name if key in ("", "data") else f"{key}.{name}"
             message = f"`{name}` is not a field of this request"
+        elif message == NOT_PRINTABLE_MSGSPEC:
+            message = NOT_PRINTABLE
         elif key == "data" and message == "'data'":
             key, message = "body", "a JSON body is required"
         fields.append({"field": key or "body", "message": message})

@@ -64,6 +64,8 @@ async def test_the_list_is_paginated_newest_first_and_hides_deleted_keys(owner: 
         ({"expires_at": "2999-01-01T00:00:00"}, "validation_error"),
         ({"rate_limit": 0}, "validation_error"),
         ({"name": ""}, "validation_error"),
+        ({"name": "deploy\nkey"}, "validation_error"),
+        ({"name": "deploy\x00"}, "validation_error"),
     ],
 )
 async def test_bad_input_is_400(owner: Keys, body: dict[str, Any], field: str) -> None:

@@ -12,6 +12,7 @@ from litestar.testing import TestClient
 from skiff_contracts.events.identity import MembershipChanged, OrganizationCreated, UserRegistered
 from skiff_identity.app import create
 from skiff_identity.settings import IdentitySettings
+from skiff_kit.names import NOT_PRINTABLE
 from skiff_testing.services import GatewaySigner
 
 
@@ -170,6 +171,20 @@ async def test_a_bad_email_is_named_in_plain_words(identity: Identity, email: st
 
     body = assert_error(response, 400, "validation_error")
     assert fields_of(body) == {("email", "must be an email address")}
+    assert "regex" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", "Ada\r\nBcc: all@example.com"), ("organization_name", "Acme\nInc")],
+)
+async def test_names_with_a_line_break_are_refused_in_plain_words(
+    identity: Identity, field: str, value: str
+) -> None:
+    response = await identity.register(new_email("crlf"), **{field: value})
+
+    body = assert_error(response, 400, "validation_error")
+    assert fields_of(body) == {(field, NOT_PRINTABLE)}
     assert "regex" not in response.text
 
 

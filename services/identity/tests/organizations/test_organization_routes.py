@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncpg
+import pytest
 from identity_helpers import assert_error
 from org_helpers import Acme, Orgs, announced, audit_of, events_of
 from skiff_kit.internal_token import Principal
+from skiff_kit.names import NOT_PRINTABLE
 
 ORGS = "/api/v1/organizations"
 CURRENT = "/api/v1/organizations/current"
@@ -56,6 +58,23 @@ async def test_create_refuses_blank_names_unknown_fields_and_api_keys(orgs: Orgs
     assert_error(blank, 400, "validation_error")
     assert_error(smuggled, 400, "validation_error")
     assert_error(by_key, 403, "user_required")
+
+
+CONTROL_CHARACTERS = ["Acme\r\nBcc: all@example.com", "tab\there", "bell\x07", "del\x7f"]
+
+
+@pytest.mark.parametrize("name", CONTROL_CHARACTERS)
+async def test_a_name_with_a_control_character_is_refused(orgs: Orgs, name: str) -> None:
+    ada = await orgs.person("ada")
+    created = await orgs.call("POST", ORGS, ada, ada.personal_org, {"name": name})
+    renamed = await orgs.call("PATCH", f"{ORGS}/current", ada, ada.personal_org, {"name": name})
+
+    for refused in (created, renamed):
+        assert_error(refused, 400, "validation_error")
+        assert refused.json()["details"]["fields"] == [{"field": "name", "message": NOT_PRINTABLE}]
+    mine = await orgs.call("GET", ORGS, ada, ada.personal_org)
+    assert [o["id"] for o in mine.json()["data"]] == [ada.personal_org]  # nothing created
+    assert name not in {o["name"] for o in mine.json()["data"]}  # nor renamed
 
 
 async def test_list_shows_my_live_organizations_with_my_role_paginated(

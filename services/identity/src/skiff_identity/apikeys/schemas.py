@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
+from skiff_kit.names import name_rules
 
-KeyName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+KeyName = Annotated[str, name_rules(100)]
 Scope = Annotated[str, msgspec.Meta(max_length=40)]
 Scopes = Annotated[list[Scope], msgspec.Meta(max_length=32)]
 RateLimit = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]

@@ -91,8 +91,9 @@ async def update(
     if state in ("revoked", "expired"):
         raise Conflict(f"This API key is {state}; it cannot be changed.", code=f"api_key_{state}")
     changes: dict[str, object] = {}
-    if not isinstance(body.name, msgspec.UnsetType) and body.name != key.name:
-        key.name = changes["name"] = body.name
+    name = body.name if isinstance(body.name, msgspec.UnsetType) else body.name.strip() or body.name
+    if not isinstance(name, msgspec.UnsetType) and name != key.name:
+        key.name = changes["name"] = name
     if not isinstance(body.scopes, msgspec.UnsetType):
         wanted = scopes.normalized(body.scopes)
         scopes.grantable(principal, wanted)

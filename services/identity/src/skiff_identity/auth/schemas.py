@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 import msgspec
+from skiff_kit.names import name_rules
 
 # The format of an email is checked by the service, with the password, to report both at once.
 Email = Annotated[str, msgspec.Meta(max_length=320)]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Name = Annotated[str, name_rules(200)]
 
 
 class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):

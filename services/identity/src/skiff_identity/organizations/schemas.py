@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
+from skiff_kit.names import name_rules
 
 from skiff_identity.organizations.roles import Role
 
-OrganizationName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+OrganizationName = Annotated[str, name_rules(200)]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
 UserId = Annotated[str, msgspec.Meta(pattern=r"^usr_[0-9a-z]{1,36}$")]
 
