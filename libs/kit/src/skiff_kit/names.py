@@ -7,6 +7,8 @@ with the field's validation error (in these words: `NOT_PRINTABLE`) rather than 
 
 from __future__ import annotations
 
+import re
+
 import msgspec
 
 # No C0 control character (line breaks and tabs included) and no DEL. (Python's `$` also
@@ -26,3 +28,12 @@ def name_rules(max_length: int) -> msgspec.Meta:
         pattern=PRINTABLE,
         description=f"1 to {max_length} characters, no control characters.",
     )
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def printable(text: str) -> str:
+    """`text` on one line: each run of control characters becomes one space (for names that
+    come from elsewhere, such as an OAuth provider's profile, which cannot be refused)."""
+    return _CONTROL.sub(" ", text)

@@ -85,6 +85,20 @@ async def test_a_new_verified_email_creates_the_user_like_registration(
     )
 
 
+@pytest.mark.parametrize("provider", ["github", "google"])
+async def test_a_profile_name_with_line_breaks_is_kept_on_one_line(
+    flow: OAuthFlow, oauth_identity: Identity, provider: Dialect
+) -> None:
+    person = provider_user(name="Grace\r\nBcc: all@example.com\tHopper")
+
+    response = await flow.sign_in(provider, person, redirect_to=f"{APP_ORIGIN}/welcome")
+
+    assert response.status_code == 302, response.text
+    me = (await oauth_identity.me(flow.session_of(response)[0])).json()
+    assert me["user"]["name"] == "Grace Bcc: all@example.com Hopper"
+    assert me["organization"]["name"] == "Grace Bcc: all@example.com Hopper's workspace"
+
+
 async def test_the_new_user_has_no_password_to_log_in_with(
     flow: OAuthFlow, oauth_identity: Identity, database: asyncpg.Connection
 ) -> None:

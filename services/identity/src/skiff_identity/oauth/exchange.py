@@ -10,6 +10,7 @@ from typing import TypeVar
 import httpx
 import msgspec
 from skiff_kit.errors import BadGateway, BadRequest
+from skiff_kit.names import printable
 
 from skiff_identity.auth.validation import normalize_email
 from skiff_identity.oauth.providers import Provider
@@ -123,8 +124,17 @@ async def _github_profile(client: AsyncOAuth2Client, provider: Provider) -> Prov
         provider_user_id=str(user.id),
         email=normalize_email(email) if email else None,
         email_verified=primary is not None and primary.verified,
-        name=((user.name or "").strip() or user.login.strip() or "GitHub user")[:200],
+        name=_display_name(user.name, user.login, "GitHub user"),
     )
+
+
+def _display_name(name: str | None, *fallbacks: str) -> str:
+    """The profile's name on one line (skiff_kit.names.printable), else the first fallback that
+    is not blank; at most 200 characters, as a registered name."""
+    for candidate in (printable(name or ""), *fallbacks):
+        if candidate.strip():
+            return candidate.strip()[:200]
+    return fallbacks[-1]
 
 
 async def _google_profile(client: AsyncOAuth2Client, provider: Provider) -> ProviderProfile:
@@ -135,7 +145,7 @@ async def _google_profile(client: AsyncOAuth2Client, provider: Provider) -> Prov
         provider_user_id=info.sub,
         email=email,
         email_verified=email is not None and info.email_verified,
-        name=((info.name or "").strip() or (email or "").split("@")[0] or "Google user")[:200],
+        name=_display_name(info.name, (email or "").split("@")[0], "Google user"),
     )
 
 
