@@ -6,9 +6,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import pytest
 from skiff_kit.internal_token import InternalTokenSigner, generate_keypair
 from skiff_kit.settings import ServiceSettings
+from skiff_testing.databases import TestDatabase
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +41,14 @@ def make_settings(keypair: tuple[str, str]) -> Callable[..., ServiceSettings]:
 def signer(keypair: tuple[str, str]) -> InternalTokenSigner:
     """Signs tokens the test services accept."""
     return InternalTokenSigner(keypair[0], "k1", ttl_seconds=60)
+
+
+@pytest.fixture
+async def notes_db(fresh_database: TestDatabase) -> TestDatabase:
+    """A fresh database with a `notes (id, body)` table to write."""
+    connection = await asyncpg.connect(fresh_database.dsn())
+    try:
+        await connection.execute("create table notes (id serial primary key, body text not null)")
+    finally:
+        await connection.close()
+    return fresh_database

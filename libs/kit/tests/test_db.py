@@ -42,16 +42,6 @@ async def add_note(data: JSONBody[Note], db_session: DbSession) -> dict[str, int
 
 
 @pytest.fixture
-async def notes_db(fresh_database: TestDatabase) -> TestDatabase:
-    connection = await asyncpg.connect(fresh_database.dsn())
-    try:
-        await connection.execute("create table notes (id serial primary key, body text not null)")
-    finally:
-        await connection.close()
-    return fresh_database
-
-
-@pytest.fixture
 async def client(
     notes_db: TestDatabase, make_settings: Callable[..., ServiceSettings]
 ) -> AsyncIterator[AsyncTestClient[Any]]:

@@ -18,16 +18,6 @@ GONE_YET = "select exists (select 1 from pg_stat_activity where pid = $1)"
 
 
 @pytest.fixture
-async def notes_db(fresh_database: TestDatabase) -> TestDatabase:
-    connection = await asyncpg.connect(fresh_database.dsn())
-    try:
-        await connection.execute("create table notes (id serial primary key, body text not null)")
-    finally:
-        await connection.close()
-    return fresh_database
-
-
-@pytest.fixture
 async def engine(notes_db: TestDatabase) -> AsyncIterator[AsyncEngine]:
     """Pool of 4: two spares kept at most."""
     engine = create_engine(notes_db.sqlalchemy_url(), schema=None, pool_size=4, max_overflow=0)

@@ -1,19 +1,26 @@
-"""Reserve and capture write their rows in their own body: no nested function per call.
+"""Reserve and capture write their rows in their own body, and lock rows by writing them.
 
 Why: `hold_reserve` and `hold_capture` called `hold_entry` (a PL/pgSQL function taking the
-account and hold rows) for the ledger entry and the balance, and `hold_capture` called
-`bump_usage` for the day's `credits_used` and read the hold again at the end. Each nested call
-is a function call and a statement more in PostgreSQL, on the path every deployment takes
-twice. Now:
+account and hold rows) for the ledger entry and the balance, `hold_capture` called `bump_usage`
+for the day's `credits_used` and read the hold again at the end, and each locked a row with
+`SELECT ... FOR UPDATE` before updating it (the row and its WAL record written twice, in two
+statements). These run twice for every deployment. Now:
 
-- `hold_reserve` inserts the reservation entry and moves `reserved` itself;
-- `hold_capture` tries the usual case first (a pending hold in its time, a valid amount): the
-  hold's UPDATE answers the hold (`RETURNING`), then the capture entry, the balance and
-  `reserved`, and the day's `credits_used` are written in the body. The other outcomes
-  (`unchanged`, `resolved`, `expired`, `bad_amount`) are decided exactly as 0006 decided them.
+- `hold_reserve` first moves `reserved` by an UPDATE that only matches an account with enough
+  available (PostgreSQL rechecks that on the newest row when it waits for the lock), then
+  inserts the hold and its reservation entry. When the reference already names a hold, the
+  credits go back in the same statement and the named hold is answered; when nothing matched,
+  the account is locked and read as before, to answer `no_account`, the hold the reference
+  names, or `insufficient_credits`.
+- `hold_capture` locks the account as before (every writer of holds takes the account first),
+  then captures by an UPDATE that only matches a pending hold in its time with a valid amount,
+  and writes the capture entry, the balance and `reserved`, and the day's `credits_used` in its
+  body. When nothing matched, the hold is locked and read and the other outcomes (`unchanged`,
+  `resolved`, `expired`, `bad_amount`) are decided exactly as 0006 decided them.
 
-Same rows, same references and descriptions, same locks in the same order (the account row,
-then the hold), same answers. `hold_release` and the expiry keep `hold_give_back`.
+Same rows, references and descriptions, same answers, same lock order; the account's lock
+during a reservation is the UPDATE's (`FOR NO KEY UPDATE`, which every other writer of the
+account also waits for). `hold_release` and the expiry keep `hold_give_back`.
 
 Revision ID: 0008
 Revises: 0007
@@ -56,31 +63,39 @@ LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE {_0006.HOLD_VARIABLES}
 BEGIN
-    SELECT * INTO a FROM accounts WHERE organization_id = p_organization_id FOR UPDATE;
-    IF NOT FOUND THEN
-        outcome := 'no_account';
-        RETURN NEXT; RETURN;
-    END IF;
-    locked_balance := a.balance;
-    available := greatest(a.balance - a.reserved, 0);
-    IF available >= p_amount THEN
+    UPDATE accounts SET reserved = reserved + p_amount
+    WHERE organization_id = p_organization_id AND balance - reserved >= p_amount
+    RETURNING * INTO a;
+    IF FOUND THEN
         INSERT INTO holds (id, organization_id, amount, captured, status, reference,
                            description, expires_at, created_at)
         VALUES (p_hold_id, p_organization_id, p_amount, 0, 'pending', p_reference,
                 p_description, p_expires_at, p_now)
         ON CONFLICT ON CONSTRAINT uq_holds_reference DO NOTHING
         RETURNING * INTO h;
+        IF h.id IS NULL THEN  -- the reference names a hold already: the credits go back
+            UPDATE accounts SET reserved = reserved - p_amount WHERE id = a.id
+            RETURNING * INTO a;
+        END IF;
+    ELSE
+        SELECT * INTO a FROM accounts WHERE organization_id = p_organization_id FOR UPDATE;
+        IF NOT FOUND THEN
+            outcome := 'no_account';
+            RETURN NEXT; RETURN;
+        END IF;
     END IF;
-    IF h.id IS NOT NULL THEN  -- inserted: a new reference
+    locked_balance := a.balance;  -- a reservation does not move the balance
+    IF h.id IS NOT NULL THEN
+        available := greatest(a.balance - a.reserved + p_amount, 0);  -- before it
         INSERT INTO ledger_entries (id, account_id, organization_id, type, amount,
                                     balance_after, description, reference, created_at)
         VALUES (p_entry_id, a.id, p_organization_id, 'reservation', 0, a.balance,
                 left(format('Reserved %s credits (%s)', p_amount, p_reference), 500),
                 format('hold:%s:reservation', p_hold_id), p_now);
-        UPDATE accounts SET reserved = reserved + p_amount WHERE id = a.id RETURNING * INTO a;
         outcome := 'reserved';
         debit := true;
     ELSE
+        available := greatest(a.balance - a.reserved, 0);
         SELECT * INTO h FROM holds
         WHERE organization_id = p_organization_id AND reference = p_reference;
         IF NOT FOUND THEN
@@ -103,12 +118,20 @@ LANGUAGE plpgsql AS $$
 DECLARE {_0006.HOLD_VARIABLES}
     spend bigint;
 BEGIN
-    {_0006.HOLD_LOCK}
-    spend := coalesce(p_amount, h.amount);
-    IF h.status = 'pending' AND (h.expires_at IS NULL OR h.expires_at > p_now)
-       AND spend BETWEEN 0 AND h.amount THEN
-        UPDATE holds SET captured = spend, status = 'captured', resolved_at = p_now
-        WHERE id = h.id RETURNING * INTO h;
+    SELECT * INTO a FROM accounts WHERE organization_id =
+        (SELECT organization_id FROM holds WHERE id = p_hold_id) FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'not_found';
+        RETURN NEXT; RETURN;
+    END IF;
+    locked_balance := a.balance;
+    UPDATE holds SET captured = coalesce(p_amount, amount), status = 'captured',
+                     resolved_at = p_now
+    WHERE id = p_hold_id AND status = 'pending' AND (expires_at IS NULL OR expires_at > p_now)
+      AND coalesce(p_amount, amount) BETWEEN 0 AND amount
+    RETURNING * INTO h;
+    IF FOUND THEN
+        spend := h.captured;
         INSERT INTO ledger_entries (id, account_id, organization_id, type, amount,
                                     balance_after, description, reference, created_at)
         VALUES (p_entry_id, a.id, a.organization_id, 'capture', -spend, a.balance - spend,
@@ -124,17 +147,21 @@ BEGIN
         END IF;
         outcome := 'captured';
         debit := true;
-    ELSIF h.status = 'captured' AND spend = h.captured THEN
-        outcome := 'unchanged';
-    ELSIF h.status <> 'pending' THEN
-        outcome := 'resolved';
-    ELSIF h.expires_at <= p_now THEN
-        a := hold_give_back(a, h, 'expired', p_entry_id, p_now);
-        SELECT * INTO h FROM holds WHERE id = p_hold_id;
-        outcome := 'expired';
-        debit := false;
     ELSE
-        outcome := 'bad_amount';
+        SELECT * INTO h FROM holds WHERE id = p_hold_id FOR UPDATE;
+        spend := coalesce(p_amount, h.amount);
+        IF h.status = 'captured' AND spend = h.captured THEN
+            outcome := 'unchanged';
+        ELSIF h.status <> 'pending' THEN
+            outcome := 'resolved';
+        ELSIF h.expires_at <= p_now THEN
+            a := hold_give_back(a, h, 'expired', p_entry_id, p_now);
+            SELECT * INTO h FROM holds WHERE id = p_hold_id;
+            outcome := 'expired';
+            debit := false;
+        ELSE
+            outcome := 'bad_amount';
+        END IF;
     END IF;
     {_0006.HOLD_ANSWER}
 END $$
