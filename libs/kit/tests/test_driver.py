@@ -132,3 +132,17 @@ async def test_disposing_of_the_engine_closes_the_kept_connections(
             break
         await asyncio.sleep(0.05)
     assert await alive(notes_db, pids) == 0
+
+
+async def test_a_block_that_raises_inside_a_transaction_gives_back_a_closed_connection(
+    engine: AsyncEngine,
+) -> None:
+    with pytest.raises(RuntimeError, match="mid-way"):
+        async with driver_connection(engine) as connection:
+            await connection.execute("begin")
+            raise RuntimeError("the block failed mid-way")
+    assert connection.is_closed()  # closed, which rolls it back, not kept
+    assert engine.pool.checkedout() == 0
+    async with driver_connection(engine) as fresh:
+        assert fresh is not connection
+        assert not fresh.is_in_transaction()
