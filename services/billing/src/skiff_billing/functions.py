@@ -7,10 +7,10 @@ Python (ledger.thresholds, topup.guards), fed by the account's state the functio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+import msgspec
 
 from skiff_billing.topup.guards import TopupSettings
 
@@ -25,8 +25,7 @@ NO_RULES = (None, None, None)
 SET_LOW_CREDIT_NOTIFIED = "UPDATE accounts SET low_credit_notified = $2 WHERE id = $1"
 
 
-@dataclass(frozen=True, slots=True)
-class AccountState:
+class AccountState(msgspec.Struct, frozen=True):
     """The locked account after the function's change, and its auto top-up settings."""
 
     account_id: str
@@ -63,8 +62,7 @@ class AccountState:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class HoldRow:
+class HoldRow(msgspec.Struct, frozen=True):
     """A hold as a function answered it (the columns an RPC reply carries)."""
 
     id: str

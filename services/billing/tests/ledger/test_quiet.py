@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from msgspec import structs
 from skiff_billing.functions import AccountState
 from skiff_billing.ledger.quiet import rules_stay_quiet
 from skiff_billing.policy import Policy
@@ -57,12 +58,12 @@ def test_below_the_mark_and_already_told_is_quiet() -> None:
 
 
 def test_auto_top_up_below_its_threshold_writes_only_after_a_debit() -> None:
-    below = replace(state(99, 90), topup=TOPUP)  # above the low mark, below the top-up's
+    below = structs.replace(state(99, 90), topup=TOPUP)  # above the low mark, below the top-up's
     assert not rules_stay_quiet(below, POLICY, NOW, debit=True)
     assert rules_stay_quiet(below, POLICY, NOW, debit=False)
 
 
 def test_auto_top_up_in_its_cooldown_is_quiet() -> None:
     recent = replace(TOPUP, last_attempt_at=NOW - timedelta(seconds=10))
-    cooling = replace(state(99, 90), topup=recent)
+    cooling = structs.replace(state(99, 90), topup=recent)
     assert rules_stay_quiet(cooling, POLICY, NOW, debit=True)
