@@ -29,21 +29,14 @@ class Spares:
 
     def __init__(self, keep: int) -> None:
         self.keep = keep
-        self.idle: list[Any] = []  # the pool's proxies (PoolProxiedConnection)
-
-    async def take(self) -> Any | None:
-        """An idle one whose socket is open, or None."""
-        while self.idle:
-            pooled = self.idle.pop()
-            if not pooled.driver_connection.is_closed():
-                return pooled
-            await greenlet_spawn(pooled.invalidate)  # the server closed it while it waited
-        return None
+        # The pool's proxy (PoolProxiedConnection) and its asyncpg connection, read once: the
+        # proxy's `driver_connection` is three properties deep.
+        self.idle: list[tuple[Any, asyncpg.Connection]] = []
 
     def close_all(self, _engine: Engine) -> None:
         """`engine_disposed`, in the dispose's greenlet: the pool they came from is gone."""
         idle, self.idle = self.idle, []
-        for pooled in idle:
+        for pooled, _connection in idle:
             pooled.invalidate()
 
 
@@ -65,33 +58,40 @@ class driver_connection:  # a lower-case name: used like the function it was
     inside one (the block raised mid-way, or a bug) is closed rather than kept, which rolls it
     back.
 
-    A class rather than `@asynccontextmanager`: the generator's machinery cost 8-10 us per use
-    between two round trips (measured on a hold call's path), more than the rest of this.
+    A class rather than `@asynccontextmanager`, and no coroutine of its own on the usual road:
+    between two round trips, where the caches are cold, a generator's machinery cost 8-10 us
+    per use (measured on a hold call's path), more than the rest of this.
     """
 
-    __slots__ = ("engine", "pooled", "spares")
+    __slots__ = ("connection", "engine", "pooled", "spares")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.spares = _spares.get(engine.sync_engine)
         self.pooled: Any = None
+        self.connection: Any = None
 
     async def __aenter__(self) -> asyncpg.Connection:
         spares = self.spares
-        pooled = await spares.take() if spares is not None else None
-        if pooled is None:
-            pooled = await self.engine.raw_connection()
-        self.pooled = pooled
-        return pooled.driver_connection
+        if spares is not None:
+            idle = spares.idle
+            while idle:
+                pooled, connection = idle.pop()
+                if not connection.is_closed():
+                    self.pooled, self.connection = pooled, connection
+                    return connection
+                await greenlet_spawn(pooled.invalidate)  # the server closed it while it waited
+        pooled = await self.engine.raw_connection()
+        self.pooled, self.connection = pooled, pooled.driver_connection
+        return self.connection
 
     async def __aexit__(self, *_exc: object) -> None:
-        pooled, spares = self.pooled, self.spares
-        self.pooled = None
-        connection: asyncpg.Connection = pooled.driver_connection
+        pooled, connection, spares = self.pooled, self.connection, self.spares
+        self.pooled = self.connection = None
         if connection.is_closed() or connection.is_in_transaction():
             await greenlet_spawn(pooled.invalidate)
         elif spares is not None and len(spares.idle) < spares.keep:
-            spares.idle.append(pooled)
+            spares.idle.append((pooled, connection))
         else:
             # In a greenlet, like the engine's own check-ins: an overflow connection the full
             # pool does not keep is closed by the adapter, which awaits the driver from one.
