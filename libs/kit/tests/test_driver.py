@@ -137,10 +137,17 @@ async def test_disposing_of_the_engine_closes_the_kept_connections(
 async def test_a_block_that_raises_inside_a_transaction_gives_back_a_closed_connection(
     engine: AsyncEngine,
 ) -> None:
-    with pytest.raises(RuntimeError, match="mid-way"):
+    lent: list[asyncpg.Connection] = []
+
+    async def fail_inside_a_transaction() -> None:
         async with driver_connection(engine) as connection:
+            lent.append(connection)
             await connection.execute("begin")
             raise RuntimeError("the block failed mid-way")
+
+    with pytest.raises(RuntimeError, match="mid-way"):
+        await fail_inside_a_transaction()
+    [connection] = lent
     assert connection.is_closed()  # closed, which rolls it back, not kept
     assert engine.pool.checkedout() == 0
     async with driver_connection(engine) as fresh:
