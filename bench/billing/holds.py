@@ -1,8 +1,9 @@
 """Reserve → capture over NATS request/reply (billing's process) against a raw nats-py echo.
 
 Ours: `rpc.billing.holds.reserve` then `.capture` of that hold, through skiff_messaging's
-`request` (what the orchestrator calls), each answered by the running billing process in its
-own database transaction. Raw: the same two exchanges (same request bytes) with `nc.request`
+`request` (what the orchestrator calls, traced as a service traces: each request carries its
+`traceparent` header), each answered by the running billing process in its own database
+transaction. Raw: the same two exchanges (same request bytes) with `nc.request`
 to a plain nats-py echo responder in a process of its own. And, to tell the bus from the
 database, the same two calls as billing's responders make them (holds.calls), in this
 process. Samples alternate.
