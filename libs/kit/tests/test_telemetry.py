@@ -20,6 +20,7 @@ from skiff_kit.telemetry import (
     current_traceparent,
     extract_trace_context,
     inject_trace_headers,
+    spans_unread,
     tracer,
 )
 
@@ -110,3 +111,15 @@ def test_spans_are_recorded_once_something_reads_them() -> None:
     with tracer.start_span("read") as span:
         assert span.is_recording()
     assert [span.name for span in memory.get_finished_spans()] == ["read"]
+
+
+def test_spans_are_unread_only_while_the_lazy_provider_has_no_reader(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider = LazyTracerProvider(Resource.create({"service.name": "lazy"}))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
+    assert spans_unread()
+    provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    assert not spans_unread()
+    monkeypatch.setattr(trace, "get_tracer_provider", trace.ProxyTracerProvider)
+    assert not spans_unread()  # no provider installed: the API's no-op, not ours

@@ -146,3 +146,43 @@ async def test_with_a_provider_both_sides_record_spans_of_one_trace(
     answered = next(s for s in exporter.get_finished_spans() if s.name == f"{subject} process")
     assert reply.trace_id == format(answered.context.trace_id, "032x")  # current in the handler
     assert answered.status.status_code is StatusCode.UNSET
+
+
+async def test_while_nothing_reads_spans_each_side_still_has_its_own_span_id_in_one_trace(
+    nc: NATS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lazy provider's unread mode (skiff_kit.telemetry.spans_unread): spans are made as
+    bare ids, the trace continues across the bus, and each side has a span id of its own."""
+    monkeypatch.setattr("skiff_messaging.rpc.spans_unread", lambda: True)
+    seen: list[trace.SpanContext] = []
+
+    async def record(body: Reserve) -> Reserved:
+        seen.append(trace.get_current_span().get_span_context())
+        return Reserved(hold_id="hold_1", balance=100)
+
+    subject = "billing.rpc.unread"
+    headers_sent: list[dict[str, str]] = []
+    publish = nc.publish
+
+    async def watched(
+        subject_: str, payload: bytes = b"", reply: str = "", headers: dict[str, str] | None = None
+    ) -> None:
+        if subject_ == subject:
+            headers_sent.append(dict(headers or {}))
+        await publish(subject_, payload, reply, headers)
+
+    monkeypatch.setattr(nc, "publish", watched)
+    server = await serve(nc, subject, Reserve, record, queue="billing")
+    with TracerProvider().get_tracer("test").start_as_current_span("route") as route:
+        await request(nc, subject, Reserve("org_1", 1), Reserved)
+    await server.unsubscribe()
+
+    caller = route.get_span_context()
+    [traceparent] = [sent["traceparent"] for sent in headers_sent]
+    _, trace_id, client_span_id, _ = traceparent.split("-")
+    assert int(trace_id, 16) == caller.trace_id
+    assert int(client_span_id, 16) not in (0, caller.span_id)  # the request's own span id
+    [server] = seen
+    assert server.trace_id == caller.trace_id
+    assert server.span_id not in (0, caller.span_id, int(client_span_id, 16))
+    assert not trace.get_current_span().get_span_context().is_valid  # nothing left attached

@@ -70,6 +70,19 @@ class LazyTracerProvider(TracerProvider):
         super().add_span_processor(span_processor)
         self._sampler.read = True
 
+    @property
+    def records(self) -> bool:
+        """Whether its spans are recorded yet (something reads them)."""
+        return self._sampler.read
+
+
+def spans_unread() -> bool:
+    """True while the process's provider is the lazy one with nothing reading its spans: a
+    span made then is only ids (`skiff_messaging.tracing.unrecorded_span` makes the same for
+    less). False with any other provider, or none."""
+    provider = trace.get_tracer_provider()
+    return isinstance(provider, LazyTracerProvider) and not provider.records
+
 
 def configure_tracing(*, service: str, version: str, exporter: str, endpoint: str | None) -> None:
     """Install the process's TracerProvider; the first call wins (OpenTelemetry allows one).
