@@ -59,7 +59,7 @@ class driver_connection:  # a lower-case name: used like the function it was
     back.
 
     A class rather than `@asynccontextmanager`, and no coroutine of its own on the usual road:
-    between two round trips, where the caches are cold, a generator's machinery cost 8-10 us
+    between two round trips, where the caches are cold, a generator's machinery cost 7-11 us
     per use (measured on a hold call's path), more than the rest of this.
     """
 

@@ -45,13 +45,11 @@ async def _call(
     if connection.is_in_transaction():
         raise RuntimeError("a hold call alone must be sent outside a transaction")
     try:
-        row = await connection.fetchrow(statement, *args)  # functions.call, one layer less
+        return await functions.call(connection, statement, *args)
     except asyncpg.PostgresError as error:
         if error.sqlstate == RULES_TO_APPLY:
             return None
         raise
-    assert row is not None  # each function answers exactly one row
-    return row
 
 
 async def reserve(
