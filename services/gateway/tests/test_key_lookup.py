@@ -88,6 +88,20 @@ async def test_lookups_beyond_the_budget_are_refused_without_asking(
     assert lookup.counts["over_budget"] >= 34
 
 
+async def test_keys_that_exist_do_not_spend_the_budget(nc: NATS, identity: FakeIdentity) -> None:
+    lookup = lookup_of(DirectoryView(), nc, per_second=5)
+    real = [raw_key() for _ in range(40)]
+    for number, raw in enumerate(real):
+        identity.states[hashed(raw)] = key_state(raw, key_id=f"key_{number}")
+
+    found = [await lookup.find(hashed(raw)) for raw in real]
+    guesses = [await lookup.find(hashed(raw_key())) for _ in range(40)]
+
+    assert found == [True] * 40  # eight times the budget, none refused
+    assert lookup.counts["over_budget"] >= 34  # guesses still stop after the budget
+    assert guesses == [False] * 40
+
+
 async def test_a_late_lookup_never_undoes_a_revocation(nc: NATS, identity: FakeIdentity) -> None:
     raw = raw_key()
     created = key_state(raw)

@@ -113,7 +113,7 @@ class GatewaySettings(ServiceSettings, kw_only=True):
     # A key the view has not heard of yet is asked of identity (directory/lookup.py): bounded.
     key_lookup_per_second: float = 20.0
     """Identity lookups per second, per replica, of keys the view does not know yet; beyond
-    it such a key is refused without asking."""
+    it such a key is refused without asking. Only keys found not to exist spend it."""
     key_lookup_negative_seconds: float = 10.0
     """Seconds a key found unknown is refused without asking identity again."""
     key_lookup_timeout_seconds: float = 0.5

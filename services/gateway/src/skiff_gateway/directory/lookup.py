@@ -8,7 +8,10 @@ An unknown key must not become a free identity query for an attacker, so per rep
 - a miss found to be unknown is remembered for `negative_seconds` (at most `max_remembered`
   hashes, oldest forgotten first): the same wrong key costs nothing more meanwhile;
 - at most `per_second` lookups start per second (a token bucket of that size) and at most
-  four run at once; beyond that a miss is refused without asking;
+  four run at once; beyond that a miss is refused without asking. A lookup that finds the key
+  gives its token back: the budget is spent only by keys that do not exist, so a script that
+  creates and uses keys faster than `per_second` is not refused, while guessing stays bounded
+  (a found key enters the view and is never asked about again);
 - identity down or slow (`timeout`): the miss is refused (keys already known keep working).
 
 What a lookup brings is offered to the view, which keeps the higher version: a lookup that
@@ -79,6 +82,8 @@ class KeyLookup:
         self._asking[secret_hash] = future
         try:
             found = await self._ask(secret_hash)
+            if found:
+                self._give_back()
             future.set_result(found)
             return found
         except BaseException as error:
@@ -96,6 +101,10 @@ class KeyLookup:
             return False
         self._tokens -= 1
         return True
+
+    def _give_back(self) -> None:
+        """The token of a lookup that found its key: real keys do not spend the budget."""
+        self._tokens = min(self.per_second, self._tokens + 1)
 
     async def _ask(self, secret_hash: str) -> bool:
         nats = self.nats()
