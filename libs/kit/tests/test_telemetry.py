@@ -20,7 +20,6 @@ from skiff_kit.telemetry import (
     current_traceparent,
     extract_trace_context,
     inject_trace_headers,
-    spans_unread,
     tracer,
 )
 
@@ -113,13 +112,28 @@ def test_spans_are_recorded_once_something_reads_them() -> None:
     assert [span.name for span in memory.get_finished_spans()] == ["read"]
 
 
-def test_spans_are_unread_only_while_the_lazy_provider_has_no_reader(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_unread_spans_are_bare_ids_continuing_the_parent_trace() -> None:
     provider = LazyTracerProvider(Resource.create({"service.name": "lazy"}))
-    monkeypatch.setattr(trace, "get_tracer_provider", lambda: provider)
-    assert spans_unread()
-    provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
-    assert not spans_unread()
-    monkeypatch.setattr(trace, "get_tracer_provider", trace.ProxyTracerProvider)
-    assert not spans_unread()  # no provider installed: the API's no-op, not ours
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("outer") as outer:
+        inner = tracer.start_span("inner")
+    orphan = tracer.start_span("orphan")
+
+    parent, child, alone = (s.get_span_context() for s in (outer, inner, orphan))
+    assert isinstance(inner, trace.NonRecordingSpan)  # what the SDK makes when not sampling
+    assert child.trace_id == parent.trace_id  # one trace
+    assert child.span_id not in (0, parent.span_id)  # a span id of its own
+    assert not child.trace_flags.sampled
+    assert alone.is_valid  # no parent: a new trace
+    assert alone.trace_id != parent.trace_id
+    assert not trace.get_current_span().get_span_context().is_valid  # nothing left attached
+
+
+def test_a_tracer_taken_before_the_reader_records_once_it_is_added() -> None:
+    provider = LazyTracerProvider(Resource.create({"service.name": "lazy"}))
+    tracer = provider.get_tracer("taken early")
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    with tracer.start_as_current_span("outer"), tracer.start_span("inner") as inner:
+        assert inner.is_recording()
+    assert sorted(span.name for span in memory.get_finished_spans()) == ["inner", "outer"]

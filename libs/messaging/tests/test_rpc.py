@@ -9,11 +9,12 @@ import msgspec
 import pytest
 from nats.aio.client import Client as NATS
 from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
-from skiff_kit.telemetry import configure_tracing
+from skiff_kit.telemetry import LazyTracerProvider, configure_tracing
 from skiff_messaging import (
     NoResponders,
     RemoteError,
@@ -151,9 +152,10 @@ async def test_with_a_provider_both_sides_record_spans_of_one_trace(
 async def test_while_nothing_reads_spans_each_side_still_has_its_own_span_id_in_one_trace(
     nc: NATS, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The lazy provider's unread mode (skiff_kit.telemetry.spans_unread): spans are made as
+    """The lazy provider while nothing reads it (skiff_kit.telemetry.LazyTracer): spans are
     bare ids, the trace continues across the bus, and each side has a span id of its own."""
-    monkeypatch.setattr("skiff_messaging.rpc.spans_unread", lambda: True)
+    unread = LazyTracerProvider(Resource.create({"service.name": "unread"}))
+    monkeypatch.setattr("skiff_messaging.rpc.tracer", unread.get_tracer("skiff_messaging"))
     seen: list[trace.SpanContext] = []
 
     async def record(body: Reserve) -> Reserved:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import random
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +19,17 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, DEFAULT_ON, Sampler, SamplingResult
-from opentelemetry.trace import Span, Tracer
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    Span,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    Tracer,
+)
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util.types import Attributes
 
 from skiff_kit.request_context import PROBE_PATHS
 
@@ -41,47 +51,116 @@ def _exporter(exporter: str, endpoint: str | None) -> SpanExporter | None:
     raise ValueError(f"unknown OpenTelemetry exporter {exporter!r}; use none, console or otlp")
 
 
-class RecordWhenRead(Sampler):
-    """Spans are recorded once something reads them (an exporter, a test's processor).
+def unrecorded_span(context: Context | None = None) -> Span:
+    """The span the SDK makes when it does not sample: a new span id in the trace of
+    `context`'s span (by default the current one; a new trace without one), not sampled,
+    recorded by nobody. Made directly, without the sampler and the SDK's span machinery:
+    1.4 µs instead of 3.4 µs."""
+    parent = trace.get_current_span(context).get_span_context()
+    return NonRecordingSpan(
+        SpanContext(
+            trace_id=parent.trace_id if parent.is_valid else random.getrandbits(128) or 1,
+            span_id=random.getrandbits(64) or 1,
+            is_remote=False,
+            trace_flags=TraceFlags(TraceFlags.DEFAULT),
+            trace_state=parent.trace_state,
+        )
+    )
 
-    Until then each span is still made, with its trace and span ids, which the logs carry
-    and the trace context passes on; it is just not recorded. That costs a third of a
-    recorded span (4 µs instead of 11 µs, on every request and message).
-    """
 
-    def __init__(self) -> None:
-        self.read = False
+class LazyTracer(Tracer):
+    """A tracer of `LazyTracerProvider`: unrecorded spans while nothing reads them, the SDK's
+    tracer (`recording`) from the provider's first span processor on."""
 
-    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
-        return (DEFAULT_ON if self.read else ALWAYS_OFF).should_sample(*args, **kwargs)
+    def __init__(self, provider: LazyTracerProvider, recording: Tracer) -> None:
+        self.provider = provider
+        self.recording = recording
 
-    def get_description(self) -> str:
-        return "RecordWhenRead"
+    def start_span(
+        self,
+        name: str,
+        context: Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> Span:
+        if not self.provider.records:
+            return unrecorded_span(context)
+        return self.recording.start_span(
+            name,
+            context,
+            kind,
+            attributes,
+            links,
+            start_time,
+            record_exception,
+            set_status_on_exception,
+        )
+
+    # The API declares it with a private decorator of its own; contextmanager is the same thing.
+    @contextlib.contextmanager
+    def start_as_current_span(  # type: ignore[override]
+        self,
+        name: str,
+        context: Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[Span]:
+        span = self.start_span(
+            name,
+            context,
+            kind,
+            attributes,
+            links,
+            start_time,
+            record_exception,
+            set_status_on_exception,
+        )
+        with trace.use_span(
+            span,
+            end_on_exit=end_on_exit,
+            record_exception=record_exception,
+            set_status_on_exception=set_status_on_exception,
+        ) as current:
+            yield current
 
 
 class LazyTracerProvider(TracerProvider):
-    """The SDK's provider, recording spans from its first span processor on."""
+    """The SDK's provider, recording spans from its first span processor on.
+
+    Until then each span is still made, with its trace and span ids, which the logs carry and
+    the trace context passes on; it is just not recorded, and made without the SDK
+    (`unrecorded_span`), on every request and message.
+    """
 
     def __init__(self, resource: Resource) -> None:
-        self._sampler = RecordWhenRead()
-        super().__init__(resource=resource, sampler=self._sampler)
+        super().__init__(resource=resource)
+        self.records = False
+        """Whether its spans are recorded yet (something reads them)."""
 
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         super().add_span_processor(span_processor)
-        self._sampler.read = True
+        self.records = True
 
-    @property
-    def records(self) -> bool:
-        """Whether its spans are recorded yet (something reads them)."""
-        return self._sampler.read
-
-
-def spans_unread() -> bool:
-    """True while the process's provider is the lazy one with nothing reading its spans: a
-    span made then is only ids (`skiff_messaging.tracing.unrecorded_span` makes the same for
-    less). False with any other provider, or none."""
-    provider = trace.get_tracer_provider()
-    return isinstance(provider, LazyTracerProvider) and not provider.records
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes = None,
+    ) -> Tracer:
+        recording = super().get_tracer(
+            instrumenting_module_name, instrumenting_library_version, schema_url, attributes
+        )
+        return LazyTracer(self, recording)
 
 
 def configure_tracing(*, service: str, version: str, exporter: str, endpoint: str | None) -> None:

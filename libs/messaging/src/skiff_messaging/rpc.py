@@ -14,7 +14,6 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from opentelemetry.context import attach, detach
 from opentelemetry.trace import SpanKind, Status, StatusCode, set_span_in_context
-from skiff_kit.telemetry import spans_unread
 
 from skiff_messaging.errors import (
     ErrorBody,
@@ -26,7 +25,7 @@ from skiff_messaging.errors import (
     RequestTooLarge,
 )
 from skiff_messaging.limits import MessageTooLarge
-from skiff_messaging.tracing import context_of, trace_headers, tracer, unrecorded_span
+from skiff_messaging.tracing import context_of, trace_headers, tracer
 
 log = structlog.get_logger("skiff_messaging.rpc")
 
@@ -52,11 +51,7 @@ async def request(
     """
     # The span need not be current: nothing runs inside it but the exchange, and its context
     # goes out in the headers (start_as_current_span's two context managers cost more).
-    span = (
-        unrecorded_span()
-        if spans_unread()
-        else tracer.start_span(f"{subject} request", kind=SpanKind.CLIENT)
-    )
+    span = tracer.start_span(f"{subject} request", kind=SpanKind.CLIENT)
     with span:
         try:
             msg = await nc.request(
@@ -111,11 +106,7 @@ async def serve(
     async def answer(msg: Msg) -> None:
         async with slots:
             context = context_of(msg.headers)
-            span = (
-                unrecorded_span(context)
-                if spans_unread()
-                else tracer.start_span(name, context=context, kind=SpanKind.SERVER)
-            )
+            span = tracer.start_span(name, context=context, kind=SpanKind.SERVER)
             with span:
                 # Current while the handler runs: its logs, calls and events carry the trace.
                 token = attach(set_span_in_context(span))

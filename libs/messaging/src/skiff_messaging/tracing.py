@@ -7,35 +7,15 @@ here sends or reads and which costs a few microseconds on every request and repl
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, TraceFlags
+from opentelemetry.trace import Span
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 tracer = trace.get_tracer("skiff_messaging")
 _propagator = TraceContextTextMapPropagator()
-
-
-def unrecorded_span(parent: Context | None = None) -> Span:
-    """What the lazy provider makes while nothing reads its spans (`skiff_kit.telemetry.
-    spans_unread`): a new span id in the parent's trace (`parent`, by default the current
-    context; a new trace without one), not sampled, recorded by nobody. Made directly, it
-    skips the SDK's sampler and span machinery, a few microseconds on every request and reply.
-    """
-    parent_span = trace.get_current_span(parent).get_span_context()
-    trace_id = parent_span.trace_id if parent_span.is_valid else random.getrandbits(128) or 1
-    return NonRecordingSpan(
-        SpanContext(
-            trace_id=trace_id,
-            span_id=random.getrandbits(64) or 1,
-            is_remote=False,
-            trace_flags=TraceFlags(TraceFlags.DEFAULT),
-            trace_state=parent_span.trace_state,
-        )
-    )
 
 
 def trace_headers(span: Span | None = None) -> dict[str, str]:
