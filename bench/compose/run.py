@@ -16,7 +16,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,16 +25,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from skiff_embedded import distinct_free_ports, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 GOAL_SECONDS = 30.0
 PROJECT = f"skiff-bench-{os.getpid()}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_ready(port: int, started: float, timeout: float = 180.0) -> float:
@@ -102,8 +96,10 @@ class Compose:
 def embedded_up_to_ready(scratch: Path) -> float:
     """`skiff up` (as `make run`) on a fresh root and free ports, until its gateway is ready."""
     root = Path(tempfile.mkdtemp(prefix="root-", dir=scratch))
-    ports = {name: free_port() for name in ("gateway", "identity", "billing", "orchestrator")}
-    ports |= {name: free_port() for name in ("sandbox_runner", "notification")}
+    names = ("gateway", "identity", "billing", "orchestrator", "sandbox_runner", "notification")
+    # None is bound until its process starts, so all eight must differ.
+    *service_ports, pg_port, nats_port = distinct_free_ports(len(names) + 2)
+    ports = dict(zip(names, service_ports, strict=True))
     launcher = (
         "import json, sys; from pathlib import Path; "
         "from skiff_cli.up import UpOptions, run_up; "
@@ -117,8 +113,8 @@ def embedded_up_to_ready(scratch: Path) -> float:
             "-c",
             launcher,
             str(root),
-            str(free_port()),
-            str(free_port()),
+            str(pg_port),
+            str(nats_port),
             json.dumps(ports),
         ],
         stdout=subprocess.DEVNULL,

@@ -19,7 +19,7 @@ from skiff_cli.config import free_ports, module_command
 from skiff_cli.probe import port_open
 from skiff_cli.state import read_state
 from skiff_cli.up import UpOptions, UpSession
-from skiff_embedded import EmbeddedNats, distinct_free_ports, free_port
+from skiff_embedded import EmbeddedNats, distinct_free_ports
 from skiff_kit.catalog import ServiceSpec
 
 RUN_UP = FAKE_SERVICE.with_name("run_up.py")
@@ -55,11 +55,12 @@ def test_killed_nats_and_postgres_are_restarted_and_the_service_is_ready_again(
     tmp_path: Path, initialised_root: Path
 ) -> None:
     root = copy_root(initialised_root, tmp_path / ".skiff")
+    pg_port, nats_port = distinct_free_ports(2)  # none bound yet: all must differ
     options = UpOptions(
         root=root,
-        pg_port=free_port(),
-        nats_port=free_port(),
-        ports=free_ports(),
+        pg_port=pg_port,
+        nats_port=nats_port,
+        ports=free_ports(avoid=(pg_port, nats_port)),
         command=_command,
         restart=FAST_RESTART,
         log_format="console",

@@ -16,7 +16,7 @@ from skiff_cli.migrate import MigrateOptions, run_migrate
 from skiff_cli.probe import port_open
 from skiff_cli.state import read_state
 from skiff_cli.up import UpOptions, UpSession
-from skiff_embedded import free_port
+from skiff_embedded import distinct_free_ports, free_port
 
 
 def _migrated_rows(dsn: str) -> dict[str, int]:
@@ -39,11 +39,12 @@ def test_up_status_refusal_migrate_stop_and_a_second_up(
     monkeypatch.setenv("FAKE_MIGRATE_DB", "1")
     monkeypatch.setenv("SKIFF_SMTP_HOTS", "mail.example.com")  # a misspelled setting
     root = tmp_path / ".skiff"
+    pg_port, nats_port = distinct_free_ports(2)  # none bound yet: all must differ
     options = UpOptions(
         root=root,
-        pg_port=free_port(),
-        nats_port=free_port(),
-        ports=free_ports(),
+        pg_port=pg_port,
+        nats_port=nats_port,
+        ports=free_ports(avoid=(pg_port, nats_port)),
         command=fake_command,
         restart=FAST_RESTART,
     )

@@ -30,7 +30,8 @@ class EmbeddedNats:
     def __init__(self, store_dir: Path, *, port: int, monitor_port: int | None = None) -> None:
         self.store_dir = store_dir.resolve()
         self.port = port
-        self.monitor_port = monitor_port or free_port()
+        # Not the client port: a port just probed free may be handed out again at once.
+        self.monitor_port = monitor_port or free_port(avoid=(port,))
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
