@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +38,10 @@ async def start_attempt(
             created_at=now,
         )
         .on_conflict_do_nothing(
-            index_elements=["organization_id"], index_where=TopupAttempt.status == "pending"
+            index_elements=["organization_id"],
+            # A constant, not a bind parameter: on a generic plan PostgreSQL cannot match a
+            # parameter to the index's predicate (tests/topup/test_attempt_arbiter.py).
+            index_where=TopupAttempt.status == literal_column("'pending'"),
         )
         .returning(TopupAttempt.id)
     )
