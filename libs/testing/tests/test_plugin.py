@@ -2,7 +2,9 @@
 
 import asyncpg
 import nats
+import pytest
 from skiff_testing.databases import TestDatabase
+from skiff_testing.infra import POSTGRES_DSN, InfraSource, infra_source
 
 
 async def test_fresh_database_is_a_real_empty_postgres(fresh_database: TestDatabase) -> None:
@@ -43,3 +45,15 @@ async def test_and_they_stay_gone(nats_url: str) -> None:
         assert [s.config.name for s in await connection.jetstream().streams_info()] == []
     finally:
         await connection.drain()
+
+
+async def test_the_embedded_postgres_plans_every_statement_generically(
+    fresh_database: TestDatabase,
+) -> None:
+    if infra_source(POSTGRES_DSN) is not InfraSource.EMBEDDED:
+        pytest.skip("only the embedded server is started with GENERIC_PLANS")
+    connection = await asyncpg.connect(fresh_database.dsn())
+    try:
+        assert await connection.fetchval("show plan_cache_mode") == "force_generic_plan"
+    finally:
+        await connection.close()

@@ -8,6 +8,7 @@ import pwd
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from skiff_embedded.ports import port_is_open
@@ -32,12 +33,20 @@ class EmbeddedPostgres:
     """
 
     def __init__(
-        self, data_dir: Path, *, port: int, admin_password: str, durable: bool = True
+        self,
+        data_dir: Path,
+        *,
+        port: int,
+        admin_password: str,
+        durable: bool = True,
+        settings: Mapping[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.admin_password = admin_password
         self.durable = durable
+        self.settings = dict(settings or {})
+        """More server settings (`name: value`), given with `-c` after the defaults."""
         self._process: subprocess.Popen[bytes] | None = None
         self._user = unprivileged_user()
 
@@ -130,6 +139,8 @@ class EmbeddedPostgres:
                 "-c",
                 "full_page_writes=off",
             ]
+        for name, value in self.settings.items():
+            settings += ["-c", f"{name}={value}"]
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child
         self._process = subprocess.Popen(
             [str(postgres_bin() / "postgres"), "-D", str(self.data_dir), *settings],

@@ -9,12 +9,22 @@ from pathlib import Path
 
 from skiff_embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
+# Every statement is planned as a cached generic plan, which production reaches from a
+# statement's sixth execution on a connection (when PostgreSQL finds it no dearer): a query
+# that only works on custom plans fails in every test run, not months into production. One did
+# (billing's top-up attempt, tests/topup/test_attempt_arbiter.py).
+GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
+
 
 @contextmanager
 def started_postgres(root: Path) -> Iterator[str]:
-    """A throwaway (fsync off) PostgreSQL; yields its superuser DSN."""
+    """A throwaway (fsync off) PostgreSQL that plans generically; yields its superuser DSN."""
     server = EmbeddedPostgres(
-        root / "data", port=free_port(), admin_password=secrets.token_hex(8), durable=False
+        root / "data",
+        port=free_port(),
+        admin_password=secrets.token_hex(8),
+        durable=False,
+        settings=GENERIC_PLANS,
     )
     server.start()
     try:
