@@ -101,6 +101,7 @@ class Exchanges:
     raw_two: list[float] = field(default_factory=list)  # two raw request/replies
     raw_one: list[float] = field(default_factory=list)  # one raw request/reply
     floor: list[float] = field(default_factory=list)  # one durable statement, committed alone
+    machine: str = ""  # what the CPUs did meanwhile (machine.py)
 
 
 async def round_trips(

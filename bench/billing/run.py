@@ -27,6 +27,7 @@ import nats
 import structlog
 from holds import Echo, Exchanges, in_process, round_trips
 from ledger import ORGANIZATIONS, LedgerBench, Round, commit_latency
+from machine import cpu_times, described
 from skiff_cli.config import StackConfig, free_ports
 from skiff_cli.credentials import Secrets
 from skiff_cli.preparation import bootstrap, migrate
@@ -105,7 +106,9 @@ async def buying(
     direct, floor, close = in_process(config.database_url("billing"))
     try:
         paid, reads = await webhook_to_balance(client, webhooks)
+        before = cpu_times()
         exchanges = await round_trips(nc, organization_id, holds, direct, floor)
+        exchanges.machine = described(before, cpu_times())
     finally:
         await close()
         echo.stop()
@@ -173,6 +176,7 @@ def report(
         f"reserve_capture floor: two raw request/replies + two durable statements = {least:.2f} ms"
         f" ({least / ms(raw_two, 50):.2f}x two raw request/replies)"
     )
+    print(f"machine during the hold samples: {exchanges.machine}")
     print(
         f"target reserve_capture_p50: {ratio:.2f}x two raw request/replies (goal <= 3.00x)"
         f" {verdict(ratio <= 3.0)}"
