@@ -51,8 +51,7 @@ async def request(
     """
     # The span need not be current: nothing runs inside it but the exchange, and its context
     # goes out in the headers (start_as_current_span's two context managers cost more).
-    span = tracer.start_span(f"{subject} request", kind=SpanKind.CLIENT)
-    with span:
+    with tracer.start_span(f"{subject} request", kind=SpanKind.CLIENT) as span:
         try:
             msg = await nc.request(
                 subject,
@@ -106,8 +105,7 @@ async def serve(
     async def answer(msg: Msg) -> None:
         async with slots:
             context = context_of(msg.headers)
-            span = tracer.start_span(name, context=context, kind=SpanKind.SERVER)
-            with span:
+            with tracer.start_span(name, context=context, kind=SpanKind.SERVER) as span:
                 # Current while the handler runs: its logs, calls and events carry the trace.
                 token = attach(set_span_in_context(span))
                 try:
