@@ -11,6 +11,7 @@ from skiff_billing.app import USAGE_CONSUMER
 from skiff_billing.ledger import handlers, service
 from skiff_billing.models import Account, LedgerEntry
 from skiff_billing.policy import Policy
+from skiff_billing.usage import rollups
 from skiff_contracts import Envelope, new_id
 from skiff_contracts.events.identity import OrganizationCreated
 from skiff_contracts.events.sandbox import SessionUsage, usage_event_id
@@ -22,6 +23,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 CONSUMER = "billing--identity"
+SPENDING = ("usage", "capture")  # the entry types counted in `credits_used`
 
 
 async def consumed_everything(js: JetStreamContext, durable: str = CONSUMER) -> bool:
@@ -71,12 +73,17 @@ async def record(
     org: str,
     entries: Sequence[tuple[str, int, datetime]],
 ) -> list[str]:
-    """Append `(type, amount, created_at)` entries in order, as later code would; their ids."""
+    """Append `(type, amount, created_at)` entries in order, as later code would; their ids.
+
+    Spending (`usage`, `capture`) also counts in its day's `credits_used`, as the charge and
+    capture functions count it."""
     ids = sorted(new_id("txn") for _ in entries)  # ids sort by creation time
     async with sessions() as session, session.begin():
         account = await service.account(session, org)
         for txn_id, (type_, amount, created_at) in zip(ids, entries, strict=True):
             account.balance += amount
+            if type_ in SPENDING:
+                await rollups.bump(session, org, created_at.date(), "credits_used", -amount)
             session.add(
                 LedgerEntry(
                     id=txn_id,

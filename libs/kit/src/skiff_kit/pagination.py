@@ -46,11 +46,16 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         decoded = ""
     if not decoded.isascii() or "_" not in decoded:
-        raise ValidationFailed(
-            "The cursor is not valid.",
-            details={"fields": [{"field": "cursor", "message": "not a cursor from this list"}]},
-        )
+        raise bad_cursor()
     return decoded
+
+
+def bad_cursor() -> ValidationFailed:
+    """The 400 for a cursor this list did not make (or whose row it cannot find)."""
+    return ValidationFailed(
+        "The cursor is not valid.",
+        details={"fields": [{"field": "cursor", "message": "not a cursor from this list"}]},
+    )
 
 
 def page_of(

@@ -1,7 +1,7 @@
 """A Hypothesis state machine over the ledger: reserve, capture, release, expire, grant and
-usage in any order keep `balance = sum(entries)`, `reserved = sum(pending holds)`, and no hold
-resolved twice (each hold has at most one capture or release entry, and one only once it is
-no longer pending)."""
+usage in any order keep `balance = sum(entries)`, `reserved = sum(pending holds)`, the month's
+spending in the rollups equal to the ledger's, and no hold resolved twice (each hold has at
+most one capture or release entry, and one only once it is no longer pending)."""
 
 from __future__ import annotations
 
@@ -162,6 +162,16 @@ class LedgerMachine(RuleBasedStateMachine):
                 )
                 assert account.balance == total
                 assert account.reserved == pending
+                # The month's spending as the balance shows it (the rollups) is the ledger's.
+                now = datetime.now(UTC)
+                spent = await session.scalar(
+                    select(func.coalesce(func.sum(-LedgerEntry.amount), 0)).where(
+                        LedgerEntry.organization_id == self.org,
+                        LedgerEntry.type.in_(("usage", "capture")),
+                        LedgerEntry.created_at >= ledger.month_start(now),
+                    )
+                )
+                assert await ledger.used_this_month(session, self.org, now) == spent
                 for hold in await session.scalars(
                     select(Hold).where(Hold.organization_id == self.org)
                 ):

@@ -118,15 +118,19 @@ async def test_transactions_of_another_organization_are_never_listed(
     mine = await open_account(sessions)
     theirs = await open_account(sessions)
     [their_usage] = await record(sessions, theirs, [("usage", -5, datetime.now(UTC))])
-    # Even a cursor pointing past the other organization's newest entry shows only ours.
-    cursor = base64.urlsafe_b64encode(f"{their_usage}z".encode()).decode().rstrip("=")
+    headers = gateway_signer.headers(member(mine))
 
-    for params in ({}, {"cursor": cursor}):
-        response = await client.get(
-            TRANSACTIONS, params=params, headers=gateway_signer.headers(member(mine))
-        )
-        assert response.status_code == 200
-        assert [t["reference"] for t in response.json()["data"]] == ["signup_bonus"]
+    response = await client.get(TRANSACTIONS, headers=headers)
+    assert response.status_code == 200
+    assert [t["reference"] for t in response.json()["data"]] == ["signup_bonus"]
+    # A cursor naming the other organization's entry, or past it, is not a cursor of our
+    # list: a 400 that says nothing of their ledger.
+    for cursor_id in (their_usage, f"{their_usage}z"):
+        cursor = base64.urlsafe_b64encode(cursor_id.encode()).decode().rstrip("=")
+        refused = await client.get(TRANSACTIONS, params={"cursor": cursor}, headers=headers)
+        assert refused.status_code == 400
+        assert refused.json()["code"] == "validation_error"
+        assert their_usage not in refused.text
 
     nobody = await client.get(TRANSACTIONS, headers=gateway_signer.headers(member(new_id("org"))))
     assert nobody.json() == {"data": [], "next_cursor": None}

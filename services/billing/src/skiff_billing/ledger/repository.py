@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from skiff_kit.pagination import newest_first
 from sqlalchemy import (
     String,
     any_,
     bindparam,
-    func,
     select,
     tuple_,
 )
@@ -60,29 +58,32 @@ async def existing_references(
     return set(rows)
 
 
-async def spent_since(session: AsyncSession, organization_id: str, since: datetime) -> int:
-    """Credits consumed (usage and captured holds) since `since` (a positive number)."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(-LedgerEntry.amount), 0)).where(
-            LedgerEntry.organization_id == organization_id,
-            LedgerEntry.type.in_(("usage", "capture")),
-            LedgerEntry.created_at >= since,
+async def position(
+    session: AsyncSession, organization_id: str, entry_id: str
+) -> tuple[datetime, str] | None:
+    """Where the organization's entry `entry_id` sorts in its ledger: `(created_at, id)`."""
+    row = (
+        await session.execute(
+            select(LedgerEntry.created_at, LedgerEntry.id).where(
+                LedgerEntry.id == entry_id, LedgerEntry.organization_id == organization_id
+            )
         )
-    )
-    return int(total or 0)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 async def entries_page(
     session: AsyncSession,
     organization_id: str,
     *,
-    before_id: str | None,
+    before: tuple[datetime, str] | None,
     limit: int,
     type_: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[LedgerEntry]:
-    """Newest first; `before_id` is the cursor (ids sort by creation time); [start, end)."""
+    """Newest first by `(created_at, id)`, from just before `before` (the cursor's
+    `position`); [start, end). One index range, read backwards (migration 0010)."""
     query = select(LedgerEntry).where(LedgerEntry.organization_id == organization_id)
     if type_ is not None:
         query = query.where(LedgerEntry.type == type_)
@@ -90,8 +91,10 @@ async def entries_page(
         query = query.where(LedgerEntry.created_at >= start)
     if end is not None:
         query = query.where(LedgerEntry.created_at < end)
-    rows = await session.scalars(newest_first(query, LedgerEntry.id, before_id, limit))
-    return list(rows)
+    if before is not None:
+        query = query.where(tuple_(LedgerEntry.created_at, LedgerEntry.id) < tuple_(*before))
+    query = query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit)
+    return list(await session.scalars(query))
 
 
 async def entries_between(

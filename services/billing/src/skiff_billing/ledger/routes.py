@@ -10,7 +10,15 @@ from litestar.params import QueryParameter
 from skiff_kit.db import DbSession
 from skiff_kit.internal_token import CurrentPrincipal
 from skiff_kit.openapi_errors import errors
-from skiff_kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page, decode_cursor, page_of
+from skiff_kit.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Page,
+    bad_cursor,
+    decode_cursor,
+    page_of,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_billing import timerange
 from skiff_billing.access import may_read
@@ -45,6 +53,20 @@ def _transaction(entry: LedgerEntry) -> TransactionOut:
     )
 
 
+async def _cursor_position(
+    session: AsyncSession, organization_id: str, cursor: str | None
+) -> tuple[datetime, str] | None:
+    """Where the page after `cursor` starts: the `(created_at, id)` of the entry it names (a
+    400 when the organization has no such entry)."""
+    entry_id = decode_cursor(cursor)
+    if entry_id is None:
+        return None
+    position = await repository.position(session, organization_id, entry_id)
+    if position is None:
+        raise bad_cursor()
+    return position
+
+
 class CreditsController(Controller):
     path = "/api/v1/credits"
     tags = ["credits"]
@@ -59,8 +81,8 @@ class CreditsController(Controller):
         """
         may_read(principal)
         account = await service.account(db_session, principal.organization_id)
-        used = await repository.spent_since(
-            db_session, principal.organization_id, service.month_start(datetime.now(UTC))
+        used = await service.used_this_month(
+            db_session, principal.organization_id, datetime.now(UTC)
         )
         return BalanceOut(
             credits=account.balance,
@@ -92,7 +114,7 @@ class CreditsController(Controller):
         rows = await repository.entries_page(
             db_session,
             principal.organization_id,
-            before_id=decode_cursor(cursor),
+            before=await _cursor_position(db_session, principal.organization_id, cursor),
             limit=limit + 1,
             type_=type,
             start=since,

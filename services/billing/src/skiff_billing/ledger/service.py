@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from skiff_contracts import new_id
 from skiff_contracts.events.billing import AccountOpened
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from skiff_billing.ledger import repository
 from skiff_billing.models import Account, LedgerEntry
 from skiff_billing.outbox import OUTBOX
+from skiff_billing.usage import rollups
 
 SIGNUP_BONUS_REFERENCE = "signup_bonus"
 
@@ -61,6 +62,16 @@ async def account(session: AsyncSession, organization_id: str) -> Account:
 
 def month_start(now: datetime) -> datetime:
     return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def used_this_month(session: AsyncSession, organization_id: str, now: datetime) -> int:
+    """Credits spent this month (UTC): usage charges and captured holds. Read from the daily
+    `credits_used` rollups, which every such entry bumps in its own transaction (the charge
+    and capture functions): a month's handful of rows, not its entries."""
+    start, today = month_start(now).date(), now.date()
+    return await rollups.total(
+        session, organization_id, "credits_used", start, today + timedelta(days=1)
+    )
 
 
 async def locked_account(session: AsyncSession, organization_id: str) -> Account | None:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from skiff_billing.models.base import Base
@@ -35,11 +44,16 @@ class LedgerEntry(Base):
     """Every change of a balance; `reference` makes a business event count once."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (UniqueConstraint("organization_id", "reference"),)
+    __table_args__ = (
+        # The lists read these in order (migration 0010): newest or oldest first, by type.
+        Index("ix_ledger_entries_created", "organization_id", "created_at", "id"),
+        Index("ix_ledger_entries_type_created", "organization_id", "type", "created_at", "id"),
+        UniqueConstraint("organization_id", "reference"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
-    organization_id: Mapped[str] = mapped_column(String(40), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    organization_id: Mapped[str] = mapped_column(String(40))
     type: Mapped[str] = mapped_column(String(20))
     amount: Mapped[int] = mapped_column(BigInteger)
     balance_after: Mapped[int] = mapped_column(BigInteger)

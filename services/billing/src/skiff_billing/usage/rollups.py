@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, Text, bindparam, select, text
+from sqlalchemy import BigInteger, Date, Text, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +75,21 @@ async def totals(
     for metric, value in rows:
         sums[metric] = sums.get(metric, 0) + int(value)
     return sums
+
+
+async def total(
+    session: AsyncSession, organization_id: str, metric: str, start: date, end: date
+) -> int:
+    """The metric summed over the days [start, end)."""
+    value = await session.scalar(
+        select(func.coalesce(func.sum(UsageDaily.value), 0)).where(
+            UsageDaily.organization_id == organization_id,
+            UsageDaily.metric == metric,
+            UsageDaily.day >= start,
+            UsageDaily.day < end,
+        )
+    )
+    return int(value or 0)
 
 
 async def daily(
