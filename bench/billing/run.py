@@ -16,7 +16,6 @@ production) and NATS from the wheels in a temp dir, then:
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import secrets
 import statistics
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import nats
 import structlog
+import uvloop
 from holds import Echo, Exchanges, in_process, round_trips
 from ledger import ORGANIZATIONS, LedgerBench, Round, commit_latency
 from machine import cpu_times, described
@@ -200,6 +200,8 @@ def main() -> None:
     # `traceparent` header as the orchestrator's do; untraced, they would skip the headers'
     # cost on every hop (0.1-0.3x of the ratio, measured).
     configure_tracing(service="bench-orchestrator", version="0", exporter="none", endpoint=None)
+    # The caller runs on uvloop, as the orchestrator does (uvicorn runs every service on it);
+    # so do billing and the echo responder.
     with tempfile.TemporaryDirectory(prefix="skiff-bench-billing-") as tmp:
         root = Path(tmp)
         postgres = EmbeddedPostgres(
@@ -212,11 +214,11 @@ def main() -> None:
             ledger, stack_config = configs(postgres.admin_dsn, nats_server.url, root)
             bootstrap(ledger)
             migrate(ledger)
-            ours, raw, commits = asyncio.run(
+            ours, raw, commits = uvloop.run(
                 postings(ledger.database_url("billing"), args.postings)
             )
             with Stack(stack_config) as stack:
-                paid, reads, exchanges = asyncio.run(
+                paid, reads, exchanges = uvloop.run(
                     buying(stack_config, stack.gateway_url, args.webhooks, args.holds)
                 )
         finally:
