@@ -214,9 +214,7 @@ def main() -> None:
             ledger, stack_config = configs(postgres.admin_dsn, nats_server.url, root)
             bootstrap(ledger)
             migrate(ledger)
-            ours, raw, commits = uvloop.run(
-                postings(ledger.database_url("billing"), args.postings)
-            )
+            ours, raw, commits = uvloop.run(postings(ledger.database_url("billing"), args.postings))
             with Stack(stack_config) as stack:
                 paid, reads, exchanges = uvloop.run(
                     buying(stack_config, stack.gateway_url, args.webhooks, args.holds)
