@@ -7,7 +7,7 @@ from typing import Any
 
 from skiff_kit.idempotency import idempotency_table
 from skiff_messaging.tables import messaging_tables
-from sqlalchemy import DateTime, Index, MetaData, String, Text, UniqueConstraint, func
+from sqlalchemy import DateTime, Index, MetaData, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -26,6 +26,14 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         Index("ix_notifications_recipient", "organization_id", "user_id", "id"),
+        # The unread ones alone (migration 0007): the bell's count reads only them.
+        Index(
+            "ix_notifications_unread",
+            "organization_id",
+            "user_id",
+            "id",
+            postgresql_where=text("read_at IS NULL"),
+        ),
         UniqueConstraint("source_event_id", "user_id", name="uq_notifications_source_user"),
     )
 
