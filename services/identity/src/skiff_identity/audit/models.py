@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Index, String, func
+from sqlalchemy import DateTime, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,8 @@ class AuditEntry(Base):
     __table_args__ = (
         Index("ix_audit_log_org", "organization_id", "id"),
         Index("ix_audit_log_actor", "organization_id", "actor_id", "id"),
+        # Byte order, where a family of actions is a range (repository.page; migration 0008).
+        Index("ix_audit_log_action", "organization_id", text('action COLLATE "C"'), "id"),
         Index("ix_audit_log_target", "organization_id", "target_type", "target_id", "id"),
     )
 
