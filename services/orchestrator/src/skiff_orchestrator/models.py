@@ -40,7 +40,7 @@ class Session(Base):
     __tablename__ = "sessions"
     __table_args__ = (
         Index("ix_sessions_organization", "organization_id", "id"),
-        Index("ix_sessions_organization_status", "organization_id", "status"),
+        Index("ix_sessions_organization_status", "organization_id", "status", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
