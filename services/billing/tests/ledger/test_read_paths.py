@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from billing_support import open_account
 from skiff_billing.ledger import repository, service
+from skiff_testing.rows_read import rows_fetched
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,10 +36,7 @@ GROW = text(
          LATERAL (SELECT CAST(:first AS timestamptz) + g * :step * interval '1 second') AS x(t)
     """
 )
-FETCHED = text(
-    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
-    " FROM pg_stat_xact_user_tables WHERE relname = 'ledger_entries'"
-)
+TABLE = "ledger_entries"
 
 
 async def grow(sessions: async_sessionmaker[AsyncSession], org: str, count: int, step: int) -> None:
@@ -75,9 +73,9 @@ Read = Callable[[AsyncSession, str], Awaitable[Any]]
 async def fetched_by(sessions: async_sessionmaker[AsyncSession], org: str, read: Read) -> int:
     """The ledger rows PostgreSQL fetched for `read`, in a transaction of its own."""
     async with sessions() as session, session.begin():
-        before = int(await session.scalar(FETCHED) or 0)
+        before = await rows_fetched(session, TABLE)
         await read(session, org)
-        return int(await session.scalar(FETCHED) or 0) - before
+        return await rows_fetched(session, TABLE) - before
 
 
 def page(**filters: Any) -> Read:

@@ -13,7 +13,7 @@ import pytest
 from skiff_identity.audit import repository
 from skiff_kit.db import create_engine, create_session_factory
 from skiff_testing.databases import TestDatabase
-from sqlalchemy import text
+from skiff_testing.rows_read import rows_fetched
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ORG = "org_audited"
@@ -30,10 +30,7 @@ UNION ALL
 SELECT 'aud_x' || lpad(g::text, 8, '0'), 'org_' || g % 50, 'user', 'usr_2', 'auth.login'
 FROM generate_series(1, $2::integer) g
 """
-FETCHED = text(
-    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
-    " FROM pg_stat_xact_user_tables WHERE relname = 'audit_log'"
-)
+TABLE = "audit_log"
 
 
 @pytest.fixture
@@ -53,7 +50,7 @@ async def test_a_rare_action_reads_its_own_entries(
     sessions: async_sessionmaker[AsyncSession], action: str
 ) -> None:
     async with sessions() as session, session.begin():
-        before = int(await session.scalar(FETCHED) or 0)
+        before = await rows_fetched(session, TABLE)
         entries = await repository.page(
             session,
             organization_id=ORG,
@@ -64,7 +61,7 @@ async def test_a_rare_action_reads_its_own_entries(
             before_id=None,
             limit=51,
         )
-        fetched = int(await session.scalar(FETCHED) or 0) - before
+        fetched = await rows_fetched(session, TABLE) - before
 
     assert [entry.action for entry in entries] == ["member.role_changed"] * ROLE_CHANGES
     assert fetched <= ROLE_CHANGES

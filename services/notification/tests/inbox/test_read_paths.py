@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from skiff_contracts import new_id
 from skiff_notification.inbox import repository
+from skiff_testing.rows_read import rows_fetched
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,10 +28,7 @@ GROW = text(
     FROM generate_series(1, CAST(:read AS integer) + CAST(:unread AS integer)) g
     """
 )
-FETCHED = text(
-    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
-    " FROM pg_stat_xact_user_tables WHERE relname = 'notifications'"
-)
+TABLE = "notifications"
 
 Read = Callable[[AsyncSession, str, str], Awaitable[Any]]
 
@@ -51,9 +49,9 @@ async def fetched_by(
 ) -> tuple[int, Any]:
     """The notification rows PostgreSQL fetched for `read`, and what it answered."""
     async with sessions() as session, session.begin():
-        before = int(await session.scalar(FETCHED) or 0)
+        before = await rows_fetched(session, TABLE)
         answer = await read(session, *told)
-        return int(await session.scalar(FETCHED) or 0) - before, answer
+        return await rows_fetched(session, TABLE) - before, answer
 
 
 async def test_the_unread_count_reads_only_the_unread(

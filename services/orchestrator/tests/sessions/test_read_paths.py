@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from skiff_orchestrator.sessions import repository
+from skiff_testing.rows_read import rows_fetched
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,10 +29,7 @@ GROW = text(
     FROM generate_series(1, CAST(:count AS integer)) g
     """
 )
-FETCHED = text(
-    "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0)"
-    " FROM pg_stat_xact_user_tables WHERE relname = 'sessions'"
-)
+TABLE = "sessions"
 
 
 @pytest.fixture
@@ -50,7 +48,7 @@ async def test_a_page_of_a_status_reads_its_own_rows(
     before_id = None
     for _ in range(2):  # the first page, and the one after its cursor
         async with sessions() as session, session.begin():
-            read_before = int(await session.scalar(FETCHED) or 0)
+            read_before = await rows_fetched(session, TABLE)
             rows = await repository.page(
                 session,
                 ORG,
@@ -59,7 +57,7 @@ async def test_a_page_of_a_status_reads_its_own_rows(
                 before_id=before_id,
                 limit=PAGE + 1,
             )
-            fetched = int(await session.scalar(FETCHED) or 0) - read_before
+            fetched = await rows_fetched(session, TABLE) - read_before
         assert len(rows) == PAGE + 1
         assert {row.status for row in rows} == {status}
         assert fetched <= PAGE + 1
