@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from fakes import fake_config
 from skiff_cli.environment import service_environment
@@ -41,6 +41,23 @@ def test_identity_connects_as_its_role_and_signs_access_tokens(tmp_path: Path) -
     assert "PUBLIC KEY" in internal[env["SKIFF_INTERNAL_KEY_ID"]]
     assert "SKIFF_INTERNAL_PRIVATE_KEY" not in env
     assert env["PATH"] == "/bin"
+
+
+def test_a_server_on_this_machine_is_reached_through_its_unix_socket(tmp_path: Path) -> None:
+    sockets = tmp_path / "postgres data"  # a space, quoted in the URL
+    config = fake_config(
+        tmp_path,
+        admin_dsn="postgresql://postgres:pw@127.0.0.1:5544/postgres",
+        database="skiff",
+        socket_dir=sockets,
+    )
+    env = service_environment(config, config.spec("billing"), replica=1, private_port=9001, base={})
+    url = urlsplit(env["SKIFF_DATABASE_URL"])
+    assert (url.scheme, url.username, url.hostname, url.port, url.path) == (
+        "postgresql+asyncpg", "skiff_billing", None, None, "/skiff",
+    )  # fmt: skip
+    assert unquote(url.password or "") == config.secrets.roles["billing"]
+    assert parse_qs(url.query) == {"host": [str(sockets)], "port": ["5544"]}
 
 
 def test_gateway_signs_internal_tokens_and_knows_every_upstream(tmp_path: Path) -> None:

@@ -61,6 +61,9 @@ class StackConfig:
     stop_timeout: float = 25.0  # the services allow 20 s for a graceful shutdown
     # Run the Stripe and Polar stand-ins for providers without keys (cli/standins.py).
     payment_standins: bool = False
+    # The server's Unix-socket directory when it runs on this machine (the embedded one):
+    # services then connect through the socket rather than TCP on the admin URL's host.
+    socket_dir: Path | None = None
 
     def __post_init__(self) -> None:
         known = {spec.name for spec in self.services}
@@ -99,7 +102,16 @@ class StackConfig:
         password = quote(self.secrets.roles[schema], safe="")
         host = server.hostname or "127.0.0.1"
         port = server.port or 5432
-        return f"postgresql+asyncpg://{role_name(schema)}:{password}@{host}:{port}/{self.database}"
+        role = role_name(schema)
+        if self.socket_dir is not None:
+            # libpq's form, which asyncpg and SQLAlchemy read: no host, the socket's directory
+            # and port (the socket file's suffix) as parameters.
+            directory = quote(str(self.socket_dir), safe="/")
+            return (
+                f"postgresql+asyncpg://{role}:{password}@/{self.database}"
+                f"?host={directory}&port={port}"
+            )
+        return f"postgresql+asyncpg://{role}:{password}@{host}:{port}/{self.database}"
 
     def gateway_url(self) -> str:
         """Where users reach the stack."""

@@ -122,6 +122,7 @@ class UpSession:
             health_timeout=options.health_timeout,
             stop_timeout=options.stop_timeout,
             payment_standins=True,
+            socket_dir=self.postgres.socket_dir,
         )
         self.stack = Stack(config, on_change=self._record)
         self.stack.start()

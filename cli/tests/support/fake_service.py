@@ -50,8 +50,13 @@ async def migrate() -> None:
     schema = os.environ["SKIFF_DATABASE_SCHEMA"]
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute(f'CREATE TABLE IF NOT EXISTS "{schema}".migrated (at timestamptz)')
-        await connection.execute(f'INSERT INTO "{schema}".migrated VALUES (now())')
+        await connection.execute(
+            f'CREATE TABLE IF NOT EXISTS "{schema}".migrated (at timestamptz, tcp boolean)'
+        )
+        # How it came: a client on the server's Unix socket has no server address.
+        await connection.execute(
+            f'INSERT INTO "{schema}".migrated VALUES (now(), inet_server_addr() IS NOT NULL)'
+        )
     finally:
         await connection.close()
 
