@@ -28,9 +28,17 @@ async def by_id_for_update(db_session: AsyncSession, task_id: str) -> Task | Non
 
 
 async def page_of_session(
-    db_session: AsyncSession, session_id: str, *, before_id: str | None, limit: int
+    db_session: AsyncSession,
+    session_id: str,
+    *,
+    status: str | None,
+    before_id: str | None,
+    limit: int,
 ) -> Sequence[Task]:
+    """Newest first; with `status`, only the tasks in it."""
     query = select(Task).where(Task.session_id == session_id)
+    if status is not None:
+        query = query.where(Task.status == status)
     return list(await db_session.scalars(newest_first(query, Task.id, before_id, limit)))
 
 
