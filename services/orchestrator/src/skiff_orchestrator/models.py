@@ -74,7 +74,7 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_session", "session_id", "id"),
-        Index("ix_tasks_status", "status"),
+        Index("ix_tasks_status", "status", "session_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -198,6 +198,38 @@ async def test_tasks_are_listed_newest_first_and_paged(alice: Caller, runner: Fa
     assert rest["next_cursor"] is None
 
 
+async def test_the_list_filters_by_status(alice: Caller, runner: FakeRunner) -> None:
+    session = await alice.running_session()
+    ids: dict[str, str] = {}
+    for command in ("echo 1", "fail", "echo 2", "sleep"):
+        ids[command] = (await alice.post(tasks_of(session), json={"command": command})).json()["id"]
+    for command, status in (("echo 1", "succeeded"), ("fail", "failed"), ("echo 2", "succeeded")):
+        await alice.task_in(ids[command], status)
+    await alice.task_in(ids["sleep"], "running")
+
+    async def listed(status: str, cursor: str | None = None) -> dict[str, Any]:
+        params = {"status": status, "limit": 1} | ({"cursor": cursor} if cursor else {})
+        page: dict[str, Any] = (await alice.get(tasks_of(session), params=params)).json()
+        return page
+
+    succeeded = await listed("succeeded")
+    rest = await listed("succeeded", succeeded["next_cursor"])
+    assert [t["id"] for t in succeeded["data"] + rest["data"]] == [ids["echo 2"], ids["echo 1"]]
+    assert rest["next_cursor"] is None
+    assert [t["id"] for t in (await listed("failed"))["data"]] == [ids["fail"]]
+    assert [t["id"] for t in (await listed("running"))["data"]] == [ids["sleep"]]
+    assert await listed("timed_out") == {"data": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize("params", [{"status": "done"}, {"status": ""}, {"limit": 0}])
+async def test_bad_list_parameters_answer_400(
+    alice: Caller, runner: FakeRunner, params: dict[str, object]
+) -> None:
+    session = await alice.running_session()
+
+    assert_error(await alice.get(tasks_of(session), params=params), 400, "validation_error")
+
+
 async def test_another_organizations_task_is_404(
     alice: Caller, runner: FakeRunner, http: httpx.AsyncClient, gateway_signer: GatewaySigner
 ) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from skiff_kit.pagination import newest_first
-from sqlalchemy import select, update
+from sqlalchemy import literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_orchestrator.models import Task
@@ -28,9 +28,17 @@ async def by_id_for_update(db_session: AsyncSession, task_id: str) -> Task | Non
 
 
 async def page_of_session(
-    db_session: AsyncSession, session_id: str, *, before_id: str | None, limit: int
+    db_session: AsyncSession,
+    session_id: str,
+    *,
+    status: str | None,
+    before_id: str | None,
+    limit: int,
 ) -> Sequence[Task]:
+    """Newest first; with `status`, only the tasks in it."""
     query = select(Task).where(Task.session_id == session_id)
+    if status is not None:
+        query = query.where(Task.status == status)
     return list(await db_session.scalars(newest_first(query, Task.id, before_id, limit)))
 
 
@@ -57,10 +65,13 @@ async def mark_accepted(db_session: AsyncSession, task_id: str, *, at: datetime)
 async def never_accepted_for_update(
     db_session: AsyncSession, created_before: datetime
 ) -> Sequence[Task]:
+    """Queued tasks the runner never took. `queued` goes out as a constant: a generic plan then
+    knows the queued tasks are few and seeks them in `ix_tasks_status`; with a parameter it
+    guessed a status's share of every task and read the whole table."""
     query = (
         select(Task)
         .where(
-            Task.status == "queued",
+            Task.status == literal_column("'queued'"),
             Task.accepted_at.is_(None),
             Task.created_at < created_before,
         )

@@ -31,6 +31,13 @@ from skiff_orchestrator.tasks.schemas import CreateTask, TaskOut, TaskResult, Ta
 from skiff_orchestrator.tasks.validation import TaskSpec, task_spec
 from skiff_orchestrator.tasks.waiting import result_of
 
+TaskStatus = Annotated[
+    str | None,
+    QueryParameter(
+        pattern="^(queued|running|succeeded|failed|cancelled|timed_out)$",
+        description="Only tasks in this status.",
+    ),
+]
 RUN_RESPONSES = {
     202: ResponseSpec(
         TaskOut,
@@ -129,14 +136,19 @@ class SessionTasksController(Controller):
         principal: CurrentPrincipal,
         db_session: DbSession,
         session_id: SessionId,
+        status: TaskStatus = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
         cursor: Annotated[str | None, QueryParameter(max_length=200)] = None,
     ) -> Page[TaskSummary]:
-        """The session's tasks, newest first (without their output)."""
+        """The session's tasks, newest first (without their output); `?status=` filters."""
         may_read(principal)
         session = await sessions.get(db_session, principal.organization_id, session_id)
         rows = await repository.page_of_session(
-            db_session, session.id, before_id=decode_cursor(cursor), limit=limit + 1
+            db_session,
+            session.id,
+            status=status,
+            before_id=decode_cursor(cursor),
+            limit=limit + 1,
         )
         return page_of(rows, limit=limit, to_item=task_summary, id_of=lambda row: row.id)
 
