@@ -34,6 +34,17 @@ class Notification(Base):
             "id",
             postgresql_where=text("read_at IS NULL"),
         ),
+        # One type of the user's, newest first, and its unread ones (migration 0008): `?type=`
+        # reads its page, with `?read=false` too.
+        Index("ix_notifications_type", "organization_id", "user_id", "type", "id"),
+        Index(
+            "ix_notifications_unread_type",
+            "organization_id",
+            "user_id",
+            "type",
+            "id",
+            postgresql_where=text("read_at IS NULL"),
+        ),
         UniqueConstraint("source_event_id", "user_id", name="uq_notifications_source_user"),
     )
 

@@ -85,6 +85,8 @@ class WebhookMessage(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_webhook_messages_endpoint", "endpoint_id", "id"),
+        # One status of the endpoint's, newest first (migration 0008): `?status=` reads its page.
+        Index("ix_webhook_messages_endpoint_status", "endpoint_id", "status", "id"),
         Index(
             "ix_webhook_messages_endpoint_due",
             "endpoint_id",
