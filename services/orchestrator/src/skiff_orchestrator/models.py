@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -31,6 +32,8 @@ IDEMPOTENCY_KEYS = idempotency_table(Base.metadata)
 
 LIVE_SESSION_STATUSES = ("starting", "running", "paused", "stopping")
 TERMINAL_SESSION_STATUSES = ("stopped", "failed")
+# `ix_sessions_live` holds only these (migration 0006): a query reading it names them as constants.
+LIVE_SESSION_PREDICATE = f"status IN ({', '.join(repr(s) for s in LIVE_SESSION_STATUSES)})"
 TERMINAL_TASK_STATUSES = ("succeeded", "failed", "cancelled", "timed_out")
 
 
@@ -41,6 +44,12 @@ class Session(Base):
     __table_args__ = (
         Index("ix_sessions_organization", "organization_id", "id"),
         Index("ix_sessions_organization_status", "organization_id", "status", "id"),
+        Index(
+            "ix_sessions_live",
+            "status",
+            "created_at",
+            postgresql_where=text(LIVE_SESSION_PREDICATE),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
