@@ -11,6 +11,7 @@ from billing_fake import FakeBilling
 from nats.aio.client import Client as NATS
 from orchestrator_support import SESSIONS, Caller, assert_error, read_only_key, viewer
 from sandbox_fakes import FakeRunner
+from skiff_contracts import Envelope
 from skiff_contracts.events.orchestrator import SessionRequested
 from skiff_testing.bus import eventually, stream_envelopes
 from skiff_testing.services import GatewaySigner
@@ -56,9 +57,15 @@ async def test_what_the_caller_asks_for_is_what_the_runner_is_asked_to_start(
     response = await alice.post(SESSIONS, json=wanted)
 
     assert response.status_code == 201, response.text
-    spec = (
-        (await stream_envelopes(nc.jetstream(), "ORCHESTRATOR"))[0].payload(SessionRequested).spec
-    )
+    # The relay publishes after the commit, in the background: wait for the request.
+    published: list[Envelope] = []
+
+    async def requested() -> bool:
+        published[:] = await stream_envelopes(nc.jetstream(), "ORCHESTRATOR")
+        return bool(published)
+
+    await eventually(requested, what="orchestrator.session.requested in the stream")
+    spec = published[0].payload(SessionRequested).spec
     assert (spec.image, spec.cpu, spec.memory_mb, spec.network) == (
         "python:3.12",
         0.5,
