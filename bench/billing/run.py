@@ -51,12 +51,11 @@ UNLIMITED = {
 }
 
 
-def configs(
-    postgres: EmbeddedPostgres, nats_url: str, root: Path
-) -> tuple[StackConfig, StackConfig]:
-    """(billing alone on `ledger_bench`, the buying stack on `skiff`), sharing one secret set,
-    each connecting through the server's Unix socket as `skiff up` does."""
-    admin_dsn, socket_dir = postgres.admin_dsn, postgres.socket_dir
+def configs(admin_dsn: str, nats_url: str, root: Path) -> tuple[StackConfig, StackConfig]:
+    """(billing alone on `ledger_bench`, the buying stack on `skiff`), sharing one secret set.
+
+    Services connect over TCP, as compose and Kubernetes connect to their database (`skiff up`
+    uses the server's Unix socket, StackConfig.socket_dir; docs/billing.md has both figures)."""
     keys = Secrets.generate([spec.schema for spec in SERVICES if spec.schema])
     services = [spec for spec in SERVICES if spec.name in STACK]
     stack = StackConfig(
@@ -71,7 +70,6 @@ def configs(
         extra_env=UNLIMITED,
         health_timeout=120.0,
         payment_standins=True,
-        socket_dir=socket_dir,
     )
     ledger = StackConfig(
         admin_dsn=admin_dsn,
@@ -80,7 +78,6 @@ def configs(
         log_dir=root / "ledger-logs",
         database="ledger_bench",
         services=[spec for spec in SERVICES if spec.name == "billing"],
-        socket_dir=socket_dir,
     )
     return ledger, stack
 
@@ -217,7 +214,7 @@ def main() -> None:
         postgres.start()
         nats_server.start()
         try:
-            ledger, stack_config = configs(postgres, nats_server.url, root)
+            ledger, stack_config = configs(postgres.admin_dsn, nats_server.url, root)
             bootstrap(ledger)
             migrate(ledger)
             ours, raw, commits = uvloop.run(postings(ledger.database_url("billing"), args.postings))
