@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from billing_support import open_account
 from skiff_billing.ledger import repository, service
-from skiff_testing.rows_read import rows_fetched
+from skiff_testing.rows_read import rows_fetched_by
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -72,10 +72,8 @@ Read = Callable[[AsyncSession, str], Awaitable[Any]]
 
 async def fetched_by(sessions: async_sessionmaker[AsyncSession], org: str, read: Read) -> int:
     """The ledger rows PostgreSQL fetched for `read`, in a transaction of its own."""
-    async with sessions() as session, session.begin():
-        before = await rows_fetched(session, TABLE)
-        await read(session, org)
-        return await rows_fetched(session, TABLE) - before
+    fetched, _ = await rows_fetched_by(sessions, TABLE, lambda session: read(session, org))
+    return fetched
 
 
 def page(**filters: Any) -> Read:

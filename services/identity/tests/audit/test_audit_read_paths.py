@@ -7,13 +7,14 @@ audit rows PostgreSQL fetched for it in its transaction (`pg_stat_xact_user_tabl
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 
 import asyncpg
 import pytest
 from skiff_identity.audit import repository
 from skiff_kit.db import create_engine, create_session_factory
 from skiff_testing.databases import TestDatabase
-from skiff_testing.rows_read import rows_fetched
+from skiff_testing.rows_read import rows_fetched_by
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 ORG = "org_audited"
@@ -49,10 +50,11 @@ async def sessions(
 async def test_a_rare_action_reads_its_own_entries(
     sessions: async_sessionmaker[AsyncSession], action: str
 ) -> None:
-    async with sessions() as session, session.begin():
-        before = await rows_fetched(session, TABLE)
-        entries = await repository.page(
-            session,
+    fetched, entries = await rows_fetched_by(
+        sessions,
+        TABLE,
+        partial(
+            repository.page,
             organization_id=ORG,
             actor_id=None,
             action=action,
@@ -60,8 +62,8 @@ async def test_a_rare_action_reads_its_own_entries(
             target_id=None,
             before_id=None,
             limit=51,
-        )
-        fetched = await rows_fetched(session, TABLE) - before
+        ),
+    )
 
     assert [entry.action for entry in entries] == ["member.role_changed"] * ROLE_CHANGES
     assert fetched <= ROLE_CHANGES

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from skiff_contracts import new_id
 from skiff_notification.inbox import repository
-from skiff_testing.rows_read import rows_fetched
+from skiff_testing.rows_read import rows_fetched_by
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -89,10 +89,7 @@ async def fetched_by(
     sessions: async_sessionmaker[AsyncSession], told: tuple[str, str], read: Read
 ) -> tuple[int, Any]:
     """The notification rows PostgreSQL fetched for `read`, and what it answered."""
-    async with sessions() as session, session.begin():
-        before = await rows_fetched(session, TABLE)
-        answer = await read(session, *told)
-        return await rows_fetched(session, TABLE) - before, answer
+    return await rows_fetched_by(sessions, TABLE, lambda session: read(session, *told))
 
 
 def page_of(kind: str | None, read: bool | None, before_id: str | None) -> Read:

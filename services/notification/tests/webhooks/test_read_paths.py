@@ -12,7 +12,7 @@ import pytest
 from skiff_contracts import new_id
 from skiff_notification.webhooks import repository
 from skiff_notification.webhooks.models import MESSAGE_STATUSES, WebhookMessage
-from skiff_testing.rows_read import rows_fetched
+from skiff_testing.rows_read import rows_fetched_by
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,12 +64,13 @@ async def fetched_by(
     sessions: async_sessionmaker[AsyncSession], endpoint_id: str, status: str, before_id: str | None
 ) -> tuple[int, list[WebhookMessage]]:
     """The message rows PostgreSQL fetched for a page of `?status=`, and the page."""
-    async with sessions() as session, session.begin():
-        before = await rows_fetched(session, TABLE)
-        rows = await repository.messages_page(
+
+    async def page(session: AsyncSession) -> list[WebhookMessage]:
+        return await repository.messages_page(
             session, endpoint_id, status=status, before_id=before_id, limit=PAGE + 1
         )
-        return await rows_fetched(session, TABLE) - before, rows
+
+    return await rows_fetched_by(sessions, TABLE, page)
 
 
 @pytest.mark.parametrize(("status", "total"), [("failed", FAILED), ("succeeded", SUCCEEDED)])

@@ -8,9 +8,11 @@ counts the session rows PostgreSQL fetched for it in its transaction
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from skiff_orchestrator.sessions import repository
-from skiff_testing.rows_read import rows_fetched
+from skiff_testing.rows_read import rows_fetched_by
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -47,17 +49,18 @@ async def test_a_page_of_a_status_reads_its_own_rows(
 ) -> None:
     before_id = None
     for _ in range(2):  # the first page, and the one after its cursor
-        async with sessions() as session, session.begin():
-            read_before = await rows_fetched(session, TABLE)
-            rows = await repository.page(
-                session,
-                ORG,
+        fetched, rows = await rows_fetched_by(
+            sessions,
+            TABLE,
+            partial(
+                repository.page,
+                organization_id=ORG,
                 status=status,
                 metadata={},
                 before_id=before_id,
                 limit=PAGE + 1,
-            )
-            fetched = await rows_fetched(session, TABLE) - read_before
+            ),
+        )
         assert len(rows) == PAGE + 1
         assert {row.status for row in rows} == {status}
         assert fetched <= PAGE + 1

@@ -10,10 +10,11 @@ look counts the session rows PostgreSQL fetched for it in its transaction
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from skiff_orchestrator.sessions import repository
-from skiff_testing.rows_read import rows_fetched
+from skiff_testing.rows_read import rows_fetched_by
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -69,10 +70,7 @@ async def crowded(sessions: async_sessionmaker[AsyncSession]) -> None:
 async def test_the_look_for_sessions_on_runners_reads_only_live_ones(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions() as session, session.begin():
-        read_before = await rows_fetched(session, TABLE)
-        rows = await repository.live_with_runner(session)
-        fetched = await rows_fetched(session, TABLE) - read_before
+    fetched, rows = await rows_fetched_by(sessions, TABLE, repository.live_with_runner)
     assert sorted(row.status for row in rows) == sorted(
         status for status, count in LIVE.items() if status != "starting" for _ in range(count)
     )
@@ -85,9 +83,10 @@ async def test_the_look_for_sessions_on_runners_reads_only_live_ones(
 async def test_the_look_for_sessions_nobody_started_reads_only_overdue_ones(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions() as session, session.begin():
-        read_before = await rows_fetched(session, TABLE)
-        rows = await repository.starting_since_for_update(session, datetime.now(UTC) - AGE / 2)
-        fetched = await rows_fetched(session, TABLE) - read_before
+    fetched, rows = await rows_fetched_by(
+        sessions,
+        TABLE,
+        partial(repository.starting_since_for_update, created_before=datetime.now(UTC) - AGE / 2),
+    )
     assert [row.id for row in rows] == [f"ses_live_{n:04d}" for n in range(1, OVERDUE + 1)]
     assert fetched <= OVERDUE, f"{fetched} session rows read for {OVERDUE} overdue"

@@ -12,10 +12,11 @@ transaction (`pg_stat_xact_user_tables`).
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from skiff_orchestrator.tasks import repository
-from skiff_testing.rows_read import rows_fetched
+from skiff_testing.rows_read import rows_fetched_by
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -71,12 +72,17 @@ async def test_a_page_of_a_status_reads_its_own_rows(
 ) -> None:
     before_id = None
     for _ in range(2):  # the first page, and the one after its cursor
-        async with sessions() as session, session.begin():
-            read_before = await rows_fetched(session, TABLE)
-            rows = await repository.page_of_session(
-                session, BUSY, status=status, before_id=before_id, limit=PAGE + 1
-            )
-            fetched = await rows_fetched(session, TABLE) - read_before
+        fetched, rows = await rows_fetched_by(
+            sessions,
+            TABLE,
+            partial(
+                repository.page_of_session,
+                session_id=BUSY,
+                status=status,
+                before_id=before_id,
+                limit=PAGE + 1,
+            ),
+        )
         assert len(rows) == PAGE + 1
         assert {(row.session_id, row.status) for row in rows} == {(BUSY, status)}
         assert [row.id for row in rows] == sorted((row.id for row in rows), reverse=True)
@@ -88,10 +94,11 @@ async def test_a_page_of_a_status_reads_its_own_rows(
 async def test_failing_a_sessions_unfinished_tasks_reads_only_those(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions() as session, session.begin():
-        read_before = await rows_fetched(session, TABLE)
-        await repository.fail_unfinished(session, BUSY, error="gone", at=datetime.now(UTC))
-        fetched = await rows_fetched(session, TABLE) - read_before
+    fetched, _ = await rows_fetched_by(
+        sessions,
+        TABLE,
+        partial(repository.fail_unfinished, session_id=BUSY, error="gone", at=datetime.now(UTC)),
+    )
     async with sessions() as session:
         left = await session.scalar(
             text(
@@ -111,12 +118,14 @@ async def test_failing_a_sessions_unfinished_tasks_reads_only_those(
 async def test_the_reapers_look_for_tasks_never_handed_over_reads_only_queued_ones(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with sessions() as session, session.begin():
-        read_before = await rows_fetched(session, TABLE)
-        rows = await repository.never_accepted_for_update(
-            session, datetime.now(UTC) + timedelta(seconds=1)
-        )
-        fetched = await rows_fetched(session, TABLE) - read_before
+    fetched, rows = await rows_fetched_by(
+        sessions,
+        TABLE,
+        partial(
+            repository.never_accepted_for_update,
+            created_before=datetime.now(UTC) + timedelta(seconds=1),
+        ),
+    )
     assert {(row.session_id, row.status) for row in rows} == {(BUSY, "queued")}
     assert len(rows) == QUEUED
     assert fetched <= QUEUED, f"{fetched} task rows read for {QUEUED} queued"
