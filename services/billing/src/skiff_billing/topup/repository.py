@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, literal_column, select
+from skiff_kit.sql_constant import constant
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,9 +40,8 @@ async def start_attempt(
         )
         .on_conflict_do_nothing(
             index_elements=["organization_id"],
-            # A constant, not a bind parameter: on a generic plan PostgreSQL cannot match a
-            # parameter to the index's predicate (tests/topup/test_attempt_arbiter.py).
-            index_where=TopupAttempt.status == literal_column("'pending'"),
+            # A constant (tests/topup/test_attempt_arbiter.py), as the index's predicate is.
+            index_where=TopupAttempt.status == constant("pending"),
         )
         .returning(TopupAttempt.id)
     )

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from skiff_kit.pagination import newest_first
-from sqlalchemy import ColumnClause, func, literal_column, select, text
+from skiff_kit.sql_constant import constant
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_orchestrator.models import LIVE_SESSION_STATUSES, Session
@@ -82,16 +83,12 @@ async def live_of_organization_for_update(
     return list(await db_session.scalars(query))
 
 
-def _constants(statuses: Sequence[str]) -> list[ColumnClause[str]]:
-    """Statuses written into the SQL: a generic plan can then prove they imply the partial
-    `ix_sessions_live` predicate; bound parameters could be any status, so it read the table."""
-    return [literal_column(f"'{status}'") for status in statuses]
-
-
 async def live_with_runner(db_session: AsyncSession) -> Sequence[Session]:
-    """Live sessions pinned to a runner (the reaper checks those runners are still there)."""
+    """Live sessions pinned to a runner (the reaper checks those runners are still there).
+    The statuses are constants, so the plan reads the partial `ix_sessions_live`."""
     query = select(Session).where(
-        Session.status.in_(_constants(LIVE_SESSION_STATUSES)), Session.runner_id.is_not(None)
+        Session.status.in_([constant(status) for status in LIVE_SESSION_STATUSES]),
+        Session.runner_id.is_not(None),
     )
     return list(await db_session.scalars(query))
 
@@ -102,7 +99,7 @@ async def starting_since_for_update(
     query = (
         select(Session)
         .where(
-            Session.status == literal_column("'starting'"),  # a constant: see `_constants`
+            Session.status == constant("starting"),  # reads the partial `ix_sessions_live`
             Session.runner_id.is_(None),
             Session.created_at < created_before,
         )

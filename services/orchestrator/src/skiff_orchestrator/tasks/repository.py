@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from skiff_kit.pagination import newest_first
-from sqlalchemy import literal_column, select, update
+from skiff_kit.sql_constant import constant
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from skiff_orchestrator.models import Task
@@ -71,7 +72,7 @@ async def never_accepted_for_update(
     query = (
         select(Task)
         .where(
-            Task.status == literal_column("'queued'"),
+            Task.status == constant("queued"),
             Task.accepted_at.is_(None),
             Task.created_at < created_before,
         )
